@@ -1,0 +1,460 @@
+"""Pure Starknet order signing for Extended perpetuals.
+
+Turns account, network, market l2Config and order parameters into the signed
+settlement and the body POSTed to ``/api/v1/user/order``.  No I/O, no clock,
+no randomness: nonce, expiry and "now" are inputs.  Arithmetic follows the
+official x10 SDK (Decimal only; BUY rounds up, SELL rounds down, fee rounds up).
+"""
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Context, Decimal, InvalidOperation
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+
+from fast_stark_crypto import get_order_msg_hash, get_public_key, sign
+
+BUY = "BUY"
+SELL = "SELL"
+SIDES = frozenset((BUY, SELL))
+ORDER_TYPES = frozenset(("LIMIT", "MARKET", "CONDITIONAL", "TPSL"))
+TIME_IN_FORCES = frozenset(("GTT", "IOC"))
+SELF_TRADE_PROTECTION_LEVELS = frozenset(("DISABLED", "ACCOUNT", "CLIENT"))
+TPSL_TYPES = frozenset(("ORDER", "POSITION"))
+TRIGGER_PRICE_TYPES = frozenset(("LAST", "MARK", "INDEX"))
+TRIGGER_DIRECTIONS = frozenset(("UP", "DOWN"))
+EXECUTION_PRICE_TYPES = frozenset(("LIMIT", "MARKET"))
+TPSL_PRICE_TYPES = frozenset(("LIMIT",))
+
+NONCE_MIN = 1
+NONCE_MAX = 2 ** 31
+VAULT_MAX = 2 ** 32 - 1
+I64_MAX = 2 ** 63 - 1
+SETTLEMENT_EXPIRY_BUFFER_MS = 14 * 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+POSITION_TPSL_VALUE_MULTIPLIER = Decimal(50)
+
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9-]{1,32}")
+_ZERO = Decimal(0)
+# Wide enough that products of on-tick prices and on-step sizes are exact.
+_EXACT = Context(prec=100, Emax=999999, Emin=-999999)
+
+
+@dataclass(frozen=True)
+class SigningDomain:
+    """Starknet typed-data domain of one Extended network, plus its max GTT expiry."""
+
+    name: str
+    version: str
+    chain_id: str
+    revision: str
+    max_expiry_ms: int
+
+
+SN_MAIN = SigningDomain("Perpetuals", "v0", "SN_MAIN", "1", 90 * DAY_MS)
+SN_SEPOLIA = SigningDomain("Perpetuals", "v0", "SN_SEPOLIA", "1", 28 * DAY_MS)
+SIGNING_DOMAINS: Mapping[str, SigningDomain] = {
+    "extended_perpetual": SN_MAIN,
+    "extended_perpetual_testnet": SN_SEPOLIA,
+}
+
+
+def signing_domain_for(connector_domain: str) -> SigningDomain:
+    """The signing domain of a connector domain name; unknown names are refused."""
+    domain = SIGNING_DOMAINS.get(connector_domain)
+    if domain is None:
+        raise ValueError(f"unknown connector domain {connector_domain!r}; "
+                         f"expected one of {sorted(SIGNING_DOMAINS)}")
+    return domain
+
+
+def _parse_int(value: Union[int, str], what: str) -> int:
+    """An int from an int or a 0x-hex / decimal string; the value never reaches the message."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be an integer or a hex string")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            return int(text, 16) if text.startswith("0x") else int(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{what} must be an integer or a hex string") from None
+
+
+@dataclass(frozen=True)
+class StarkAccount:
+    """A Stark key pair and its vault (collateral position). The private key is never shown."""
+
+    vault: int
+    public_key: int
+    private_key: int = field(repr=False)
+    public_key_hex: str = field(init=False, repr=False)
+    vault_str: str = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if isinstance(self.vault, bool) or not isinstance(self.vault, int) or not 0 <= self.vault <= VAULT_MAX:
+            raise ValueError("vault must be an integer in the u32 range [0, 2^32 - 1]")
+        if not isinstance(self.private_key, int) or not isinstance(self.public_key, int):
+            raise ValueError("stark keys must be integers")
+        if self.private_key <= 0:
+            raise ValueError("stark private key must be positive")
+        if get_public_key(self.private_key) != self.public_key:
+            raise ValueError("stark public key does not match the stark private key")
+        object.__setattr__(self, "public_key_hex", hex(self.public_key))
+        object.__setattr__(self, "vault_str", str(self.vault))
+
+    @classmethod
+    def from_config(cls, private_key: Union[int, str], public_key: Union[int, str],
+                    vault: Union[int, str]) -> "StarkAccount":
+        """From config values: keys as 0x-hex (or int), vault as int or decimal string."""
+        return cls(vault=_parse_int(vault, "vault"),
+                   public_key=_parse_int(public_key, "stark public key"),
+                   private_key=_parse_int(private_key, "stark private key"))
+
+    def __repr__(self) -> str:
+        return f"StarkAccount(vault={self.vault}, public_key={self.public_key_hex})"
+
+    __str__ = __repr__
+
+
+def _positive_decimal(value: Any, what: str, allow_zero: bool = False) -> Decimal:
+    """A finite Decimal >= 0 (or > 0) from a Decimal, int or string; floats are refused."""
+    if isinstance(value, (float, bool)):
+        raise ValueError(f"{what} must be a Decimal, int or string, not {type(value).__name__}")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError(f"{what} must be a decimal number") from None
+    if not number.is_finite() or number < 0 or (number == 0 and not allow_zero):
+        raise ValueError(f"{what} must be {'non-negative' if allow_zero else 'positive'}")
+    return number
+
+
+@dataclass(frozen=True)
+class SigningMarket:
+    """Per-market constants for signing, built once from an ``/info/markets`` item."""
+
+    name: str
+    synthetic_id: int
+    collateral_id: int
+    synthetic_resolution: Decimal
+    collateral_resolution: Decimal
+    min_order_size: Decimal
+    min_order_size_change: Decimal
+    min_price_change: Decimal
+    max_position_value: Optional[Decimal] = None
+
+    def __post_init__(self):
+        for what in ("synthetic_resolution", "collateral_resolution", "min_order_size_change", "min_price_change"):
+            _positive_decimal(getattr(self, what), f"market {what}")
+        _positive_decimal(self.min_order_size, "market min_order_size", allow_zero=True)
+
+    @classmethod
+    def from_api(cls, market_json: Mapping[str, Any]) -> "SigningMarket":
+        """Parse a market item: ``l2Config`` (hex ids, numeric resolutions) and ``tradingConfig``."""
+        try:
+            l2, trading = market_json["l2Config"], market_json["tradingConfig"]
+            max_value = trading.get("maxPositionValue")
+            return cls(
+                name=str(market_json["name"]),
+                synthetic_id=_parse_int(l2["syntheticId"], "l2Config.syntheticId"),
+                collateral_id=_parse_int(l2["collateralId"], "l2Config.collateralId"),
+                synthetic_resolution=_positive_decimal(l2["syntheticResolution"], "syntheticResolution"),
+                collateral_resolution=_positive_decimal(l2["collateralResolution"], "collateralResolution"),
+                min_order_size=_positive_decimal(trading["minOrderSize"], "minOrderSize", allow_zero=True),
+                min_order_size_change=_positive_decimal(trading["minOrderSizeChange"], "minOrderSizeChange"),
+                min_price_change=_positive_decimal(trading["minPriceChange"], "minPriceChange"),
+                max_position_value=None if max_value is None else _positive_decimal(max_value, "maxPositionValue"),
+            )
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"market item is missing or has a malformed field: {e}") from None
+
+
+@dataclass(frozen=True)
+class SettlementAmounts:
+    """Signed stark amounts: the side that is given away is negative."""
+
+    synthetic: int
+    collateral: int
+    fee: int
+
+    def debugging_amounts(self) -> Dict[str, str]:
+        return {"collateralAmount": str(self.collateral), "feeAmount": str(self.fee),
+                "syntheticAmount": str(self.synthetic)}
+
+
+def settlement_amounts(market: SigningMarket, side: str, qty: Decimal, price: Decimal,
+                       fee_rate: Decimal) -> SettlementAmounts:
+    """SDK arithmetic: amounts x resolution, BUY rounds up, SELL down, fee always up."""
+    rounding = ROUND_UP if side == BUY else ROUND_DOWN
+    notional = _EXACT.multiply(qty, price)
+    synthetic = int(_EXACT.multiply(qty, market.synthetic_resolution).to_integral_value(rounding))
+    collateral_exact = _EXACT.multiply(notional, market.collateral_resolution)
+    collateral = int(collateral_exact.to_integral_value(rounding))
+    fee = int(_EXACT.multiply(fee_rate, collateral_exact).to_integral_value(ROUND_UP))
+    if side == BUY:
+        return SettlementAmounts(synthetic, -collateral, fee)
+    return SettlementAmounts(-synthetic, collateral, fee)
+
+
+def settlement_expiration_seconds(expiry_ms: int) -> int:
+    """Signed expiration: order expiry + 14 days, in seconds, rounded up."""
+    return -(-(expiry_ms + SETTLEMENT_EXPIRY_BUFFER_MS) // 1000)
+
+
+def order_message_hash(domain: SigningDomain, market: SigningMarket, amounts: SettlementAmounts,
+                       expiration_seconds: int, nonce: int, vault: int, public_key: int) -> int:
+    """Starknet order message hash (synthetic = base; collateral = quote and fee asset)."""
+    return get_order_msg_hash(
+        vault, market.synthetic_id, amounts.synthetic, market.collateral_id, amounts.collateral,
+        market.collateral_id, amounts.fee, expiration_seconds, nonce, public_key,
+        domain.name, domain.version, domain.chain_id, domain.revision)
+
+
+def draw_nonce(rng: Union[Callable[[int, int], int], Any]) -> int:
+    """A nonce in [1, 2^31] from a passed-in ``random.Random`` (or ``randint``-like callable)."""
+    randint = rng.randint if hasattr(rng, "randint") else rng
+    return validate_nonce(randint(NONCE_MIN, NONCE_MAX))
+
+
+def validate_nonce(nonce: int) -> int:
+    if isinstance(nonce, bool) or not isinstance(nonce, int) or not NONCE_MIN <= nonce <= NONCE_MAX:
+        raise ValueError("nonce must be an integer in [1, 2^31]")
+    return nonce
+
+
+@dataclass(frozen=True)
+class TpSlLeg:
+    """A take-profit or stop-loss leg; it gets its own signed settlement."""
+
+    trigger_price: Decimal
+    trigger_price_type: str
+    price: Decimal
+    price_type: str = "LIMIT"
+
+
+@dataclass(frozen=True)
+class ConditionalTrigger:
+    """The trigger of a CONDITIONAL order (not signed; carried in the body)."""
+
+    trigger_price: Decimal
+    trigger_price_type: str
+    direction: str
+    execution_price_type: str
+
+
+@dataclass(frozen=True)
+class SignedSettlement:
+    """A signed order settlement: its amounts, message hash and signature."""
+
+    amounts: SettlementAmounts
+    msg_hash: int
+    r: int
+    s: int
+
+    def settlement_json(self, account: StarkAccount) -> Dict[str, Any]:
+        return {"signature": {"r": hex(self.r), "s": hex(self.s)},
+                "starkKey": account.public_key_hex, "collateralPosition": account.vault_str}
+
+
+def _plain(number: Decimal) -> str:
+    """Decimal as the caller gave it, but never in exponent notation."""
+    return format(number, "f")
+
+
+def _choice(value: str, allowed: frozenset, what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
+    return value
+
+
+def _check_i64(amounts: SettlementAmounts) -> None:
+    if max(abs(amounts.synthetic), abs(amounts.collateral), abs(amounts.fee)) > I64_MAX:
+        raise ValueError("order amounts overflow the signed 64-bit range")
+
+
+def _check_multiple(value: Decimal, step: Decimal, what: str) -> None:
+    if _EXACT.remainder(value, step) != 0:
+        raise ValueError(f"{what} {value} is not a multiple of {step}")
+
+
+def _check_qty(market: SigningMarket, qty: Decimal) -> Decimal:
+    qty = _positive_decimal(qty, "qty")
+    _check_multiple(qty, market.min_order_size_change, "qty")
+    if qty < market.min_order_size:
+        raise ValueError(f"qty {qty} is below the market minimum {market.min_order_size}")
+    return qty
+
+
+def _check_price(market: SigningMarket, price: Decimal, what: str = "price") -> Decimal:
+    price = _positive_decimal(price, what)
+    _check_multiple(price, market.min_price_change, what)
+    return price
+
+
+def _check_expiry(domain: SigningDomain, expiry_ms: int, now_ms: int) -> None:
+    for value, what in ((expiry_ms, "expiry_ms"), (now_ms, "now_ms")):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{what} must be an integer (epoch milliseconds)")
+    if expiry_ms <= now_ms:
+        raise ValueError("expiry_ms is not in the future")
+    if expiry_ms - now_ms > domain.max_expiry_ms:
+        raise ValueError(f"expiry_ms is more than {domain.max_expiry_ms // DAY_MS} days ahead "
+                         f"(limit of {domain.chain_id})")
+
+
+def check_external_id(external_id: str) -> str:
+    """Client order id used as the exchange external id: 1-32 chars of [A-Za-z0-9-]."""
+    if not isinstance(external_id, str) or _EXTERNAL_ID.fullmatch(external_id) is None:
+        raise ValueError("external id must be 1 to 32 characters of [A-Za-z0-9-]")
+    return external_id
+
+
+def sign_settlement(account: StarkAccount, domain: SigningDomain, market: SigningMarket,
+                    amounts: SettlementAmounts, expiration_seconds: int, nonce: int) -> SignedSettlement:
+    """Hash and sign already-validated amounts."""
+    msg_hash = order_message_hash(domain, market, amounts, expiration_seconds, nonce, account.vault, account.public_key)
+    r, s = sign(account.private_key, msg_hash)
+    return SignedSettlement(amounts, msg_hash, r, s)
+
+
+def _opposite(side: str) -> str:
+    return SELL if side == BUY else BUY
+
+
+def _check_order_options(side: str, order_type: str, time_in_force: str, self_trade_protection: str,
+                         post_only: bool, reduce_only: bool, fee_rate: Decimal) -> Decimal:
+    _choice(side, SIDES, "side")
+    _choice(order_type, ORDER_TYPES, "order type")
+    _choice(time_in_force, TIME_IN_FORCES, "time in force")
+    _choice(self_trade_protection, SELF_TRADE_PROTECTION_LEVELS, "self trade protection level")
+    if not isinstance(post_only, bool) or not isinstance(reduce_only, bool):
+        raise ValueError("post_only and reduce_only must be booleans")
+    if order_type == "TPSL" and (not reduce_only or post_only):
+        raise ValueError("TPSL orders must be reduce-only and not post-only")
+    return _positive_decimal(fee_rate, "fee_rate", allow_zero=True)
+
+
+def _check_trigger(order_type: str, trigger: Optional[ConditionalTrigger]) -> None:
+    if (order_type == "CONDITIONAL") != (trigger is not None):
+        raise ValueError("a trigger is required for CONDITIONAL orders and allowed only for them")
+    if trigger is not None:
+        _positive_decimal(trigger.trigger_price, "trigger price")
+        _choice(trigger.trigger_price_type, TRIGGER_PRICE_TYPES, "trigger price type")
+        _choice(trigger.direction, TRIGGER_DIRECTIONS, "trigger direction")
+        _choice(trigger.execution_price_type, EXECUTION_PRICE_TYPES, "execution price type")
+
+
+def _check_main_qty_price(market: SigningMarket, order_type: str, tp_sl_type: Optional[str],
+                          qty: Decimal, price: Decimal) -> Tuple[Decimal, Decimal]:
+    if order_type != "TPSL":
+        return _check_qty(market, qty), _check_price(market, price)
+    if _positive_decimal(price, "price", allow_zero=True) != 0:
+        raise ValueError("price must be 0 for TPSL orders")
+    if tp_sl_type == "POSITION":
+        if _positive_decimal(qty, "qty", allow_zero=True) != 0:
+            raise ValueError("qty must be 0 for POSITION TPSL orders")
+        return qty, price
+    return _check_qty(market, qty), price
+
+
+def _leg_qty(market: SigningMarket, tp_sl_type: str, order_qty: Decimal, leg_price: Decimal) -> Decimal:
+    """ORDER legs sign the order qty; POSITION legs sign maxPositionValue x 50 / price, floored to the step."""
+    if tp_sl_type == "ORDER":
+        return order_qty
+    if market.max_position_value is None:
+        raise ValueError("POSITION TPSL needs the market maxPositionValue")
+    size = _EXACT.divide(_EXACT.multiply(market.max_position_value, POSITION_TPSL_VALUE_MULTIPLIER), leg_price)
+    return size.quantize(market.min_order_size_change, rounding=ROUND_FLOOR, context=_EXACT)
+
+
+def _plan_legs(market: SigningMarket, order_type: str, side: str, qty: Decimal, fee_rate: Decimal,
+               tp_sl_type: Optional[str], legs: Dict[str, Optional[TpSlLeg]]) -> Dict[str, Tuple]:
+    """Validate TP/SL legs and compute their amounts; nothing is signed here."""
+    given = {key: leg for key, leg in legs.items() if leg is not None}
+    if tp_sl_type is None:
+        if given or order_type == "TPSL":
+            raise ValueError("tp_sl_type is required with take_profit / stop_loss and for TPSL orders")
+        return {}
+    _choice(tp_sl_type, TPSL_TYPES, "tp/sl type")
+    if not given:
+        raise ValueError("tp_sl_type given without take_profit or stop_loss")
+    leg_side = side if order_type == "TPSL" else _opposite(side)
+    planned = {}
+    for key, leg in given.items():
+        _positive_decimal(leg.trigger_price, f"{key} trigger price")
+        _choice(leg.trigger_price_type, TRIGGER_PRICE_TYPES, f"{key} trigger price type")
+        _choice(leg.price_type, TPSL_PRICE_TYPES, f"{key} price type")
+        leg_price = _check_price(market, leg.price, f"{key} price")
+        amounts = settlement_amounts(market, leg_side, _leg_qty(market, tp_sl_type, qty, leg_price),
+                                     leg_price, fee_rate)
+        _check_i64(amounts)
+        planned[key] = (leg, amounts)
+    return planned
+
+
+def _leg_json(account: StarkAccount, leg: TpSlLeg, signed: SignedSettlement) -> Dict[str, Any]:
+    return {"triggerPrice": _plain(leg.trigger_price), "triggerPriceType": leg.trigger_price_type,
+            "price": _plain(leg.price), "priceType": leg.price_type,
+            "settlement": signed.settlement_json(account),
+            "debuggingAmounts": signed.amounts.debugging_amounts()}
+
+
+def _trigger_json(trigger: ConditionalTrigger) -> Dict[str, str]:
+    return {"triggerPrice": _plain(trigger.trigger_price), "triggerPriceType": trigger.trigger_price_type,
+            "direction": trigger.direction, "executionPriceType": trigger.execution_price_type}
+
+
+def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,
+                     external_id: Optional[str], side: str, order_type: str, qty: Decimal, price: Decimal,
+                     fee_rate: Decimal, expiry_ms: int, nonce: int, now_ms: int,
+                     time_in_force: str = "GTT", post_only: bool = False, reduce_only: bool = False,
+                     self_trade_protection: str = "ACCOUNT", cancel_id: Optional[str] = None,
+                     trigger: Optional[ConditionalTrigger] = None, tp_sl_type: Optional[str] = None,
+                     take_profit: Optional[TpSlLeg] = None,
+                     stop_loss: Optional[TpSlLeg] = None) -> Dict[str, Any]:
+    """Validate, sign and return the ``POST /api/v1/user/order`` body.
+
+    Everything is checked before anything is signed. ``external_id=None`` uses the
+    message hash as id (SDK behaviour). TP/SL legs reuse nonce, expiry and fee rate.
+    """
+    if external_id is not None:
+        check_external_id(external_id)
+    if cancel_id is not None and (not isinstance(cancel_id, str) or not cancel_id):
+        raise ValueError("cancel_id must be a non-empty string")
+    fee_rate = _check_order_options(side, order_type, time_in_force, self_trade_protection,
+                                    post_only, reduce_only, fee_rate)
+    validate_nonce(nonce)
+    _check_expiry(domain, expiry_ms, now_ms)
+    _check_trigger(order_type, trigger)
+    qty, price = _check_main_qty_price(market, order_type, tp_sl_type, qty, price)
+    amounts = settlement_amounts(market, side, qty, price, fee_rate)
+    _check_i64(amounts)
+    legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
+                      {"takeProfit": take_profit, "stopLoss": stop_loss})
+    expiration = settlement_expiration_seconds(expiry_ms)
+    if order_type == "TPSL":
+        msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
+        main = SignedSettlement(amounts, msg_hash, 0, 0)
+    else:
+        main = sign_settlement(account, domain, market, amounts, expiration, nonce)
+    body = {
+        "id": str(main.msg_hash) if external_id is None else external_id,
+        "market": market.name, "type": order_type, "side": side, "qty": _plain(qty), "price": _plain(price),
+        "reduceOnly": reduce_only, "postOnly": post_only, "timeInForce": time_in_force,
+        "expiryEpochMillis": expiry_ms, "fee": _plain(fee_rate), "nonce": str(nonce),
+        "selfTradeProtectionLevel": self_trade_protection,
+    }
+    if cancel_id is not None:
+        body["cancelId"] = cancel_id
+    if order_type != "TPSL":
+        body["settlement"] = main.settlement_json(account)
+    if trigger is not None:
+        body["trigger"] = _trigger_json(trigger)
+    if legs:
+        body["tpSlType"] = tp_sl_type
+        for key, (leg, leg_amounts) in legs.items():
+            leg_signed = sign_settlement(account, domain, market, leg_amounts, expiration, nonce)
+            body[key] = _leg_json(account, leg, leg_signed)
+    body["debuggingAmounts"] = amounts.debugging_amounts()
+    return body
