@@ -221,3 +221,224 @@ def test_vector_domains_match_module_domains():
         domain = DOMAINS[chain]
         assert (domain.name, domain.version, domain.chain_id, domain.revision) == (
             raw["name"], raw["version"], raw["chain_id"], raw["revision"])
+
+
+# ---------------------------------------------------------------- arithmetic
+
+def _market(syn_res="1000000", col_res="1000000"):
+    return SigningMarket("T-USD", 2, 1, Decimal(syn_res), Decimal(col_res), Decimal("0.001"), Decimal("0.001"),
+                         Decimal("0.01"))
+
+
+def test_settlement_amounts_buy_rounds_up_and_gives_collateral():
+    amounts = settlement_amounts(_market(syn_res="10"), "BUY", Decimal("0.15"), Decimal("43445.1168"),
+                                 Decimal("0.0005"))
+    # synthetic 1.5 -> 2 (up); collateral 6516.76752 * 1e6 exact; fee 3.25838376 * 1e6 -> up
+    assert amounts == SettlementAmounts(synthetic=2, collateral=-6516767520, fee=3258384)
+
+
+def test_settlement_amounts_sell_rounds_down_and_gives_synthetic():
+    amounts = settlement_amounts(_market(syn_res="10", col_res="100"), "SELL", Decimal("0.15"),
+                                 Decimal("43445.1168"), Decimal("0.0005"))
+    assert amounts == SettlementAmounts(synthetic=-1, collateral=651676, fee=326)
+
+
+def test_fee_rounds_up_on_both_sides():
+    for side in ("BUY", "SELL"):
+        amounts = settlement_amounts(_market(), side, Decimal("0.001"), Decimal("43445.1168"), Decimal("0.0005"))
+        assert amounts.fee == 21723  # 21722.5584 up
+    assert settlement_amounts(_market(), "BUY", Decimal("1"), Decimal("1"), Decimal("0")).fee == 0
+
+
+def test_settlement_expiration_is_expiry_plus_14_days_rounded_up_in_seconds():
+    assert settlement_expiration_seconds(1_000_000) == 1000 + 14 * 86400
+    assert settlement_expiration_seconds(1_000_001) == 1001 + 14 * 86400
+
+
+def test_body_strings_are_plain_decimals_as_given(account, market):
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal("1E-3"), price=Decimal("4.34451E+4")))
+    assert (body["qty"], body["price"], body["fee"], body["nonce"]) == ("0.001", "43445.1", "0.0005", "1473459052")
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal("0.00100"), price=Decimal("43445.10")))
+    assert (body["qty"], body["price"]) == ("0.00100", "43445.10")
+
+
+def test_limit_body_has_exactly_the_documented_fields(account, market):
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(post_only=True))
+    assert list(body) == ["id", "market", "type", "side", "qty", "price", "reduceOnly", "postOnly", "timeInForce",
+                          "expiryEpochMillis", "fee", "nonce", "selfTradeProtectionLevel", "settlement",
+                          "debuggingAmounts"]
+    assert body["postOnly"] is True and body["settlement"]["collateralPosition"] == "10002"
+    assert body["settlement"]["starkKey"] == ACCOUNT_JSON["public_key"]
+
+
+def test_cancel_id_only_when_given(account, market):
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(cancel_id="HBOT-OLD-1"))
+    assert body["cancelId"] == "HBOT-OLD-1"
+    assert list(body).index("cancelId") == list(body).index("selfTradeProtectionLevel") + 1
+    assert "cancelId" not in build_order_body(account, SN_MAIN, market, **_limit_kwargs())
+
+
+# ---------------------------------------------------------------- networks
+
+def test_connector_domains_map_to_their_networks():
+    assert signing_domain_for("extended_perpetual") is SN_MAIN
+    assert signing_domain_for("extended_perpetual_testnet") is SN_SEPOLIA
+    assert set(SIGNING_DOMAINS) == {"extended_perpetual", "extended_perpetual_testnet"}
+    with pytest.raises(ValueError, match="unknown connector domain"):
+        signing_domain_for("extended_perpetual_devnet")
+
+
+def test_signature_of_one_network_does_not_verify_on_the_other(account, market):
+    kwargs = _limit_kwargs()
+    main_body = build_order_body(account, SN_MAIN, market, **kwargs)
+    test_body = build_order_body(account, SN_SEPOLIA, market, **kwargs)
+    assert main_body["settlement"]["signature"] != test_body["settlement"]["signature"]
+    assert _verify_body_from_l2_config(test_body, MARKET_JSON, "SN_SEPOLIA")
+    assert not _verify_body_from_l2_config(test_body, MARKET_JSON, "SN_MAIN")
+
+
+# ---------------------------------------------------------------- nonce
+
+def test_draw_nonce_uses_the_passed_in_generator():
+    first = [draw_nonce(random.Random(7)) for _ in range(2)]
+    assert first[0] == first[1] and 1 <= first[0] <= 2 ** 31
+    assert draw_nonce(lambda low, high: high) == 2 ** 31
+    with pytest.raises(ValueError, match="nonce"):
+        draw_nonce(lambda low, high: 0)
+
+
+# ---------------------------------------------------------------- market parsing
+
+def test_from_api_parses_hex_ids_and_numeric_resolutions():
+    market = SigningMarket.from_api(MARKET_JSON)
+    assert market.synthetic_id == int(MARKET_JSON["l2Config"]["syntheticId"], 16)
+    assert market.collateral_id == int(MARKET_JSON["l2Config"]["collateralId"], 16)
+    assert market.synthetic_resolution == Decimal(1000000) and market.collateral_resolution == Decimal(1000000)
+    assert (market.min_order_size, market.min_order_size_change, market.min_price_change) == (
+        Decimal("0.0001"), Decimal("0.00001"), Decimal("0.1"))
+    assert market.max_position_value == Decimal("10000000") and market.name == "BTC-USD"
+
+
+def test_from_api_refuses_a_malformed_item():
+    with pytest.raises(ValueError, match="l2Config"):
+        SigningMarket.from_api({"name": "BTC-USD", "tradingConfig": MARKET_JSON["tradingConfig"]})
+    broken = json.loads(json.dumps(MARKET_JSON))
+    broken["l2Config"]["syntheticId"] = "0xzz"
+    with pytest.raises(ValueError, match="syntheticId"):
+        SigningMarket.from_api(broken)
+    broken = json.loads(json.dumps(MARKET_JSON))
+    broken["l2Config"]["collateralResolution"] = 0
+    with pytest.raises(ValueError, match="collateralResolution"):
+        SigningMarket.from_api(broken)
+
+
+# ---------------------------------------------------------------- secrets
+
+def test_private_key_never_in_repr_or_str(account):
+    for text in (repr(account), str(account), f"{account}"):
+        assert PRIVATE_KEY_HEX[2:] not in text.lower() and str(account.private_key) not in text
+        assert ACCOUNT_JSON["public_key"] in text
+
+
+def test_bad_private_key_error_does_not_echo_it():
+    secret = "0xnot-a-key-" + PRIVATE_KEY_HEX[2:]
+    with pytest.raises(ValueError) as caught:
+        StarkAccount.from_config(secret, ACCOUNT_JSON["public_key"], 1)
+    assert PRIVATE_KEY_HEX[2:] not in str(caught.value) and caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_mismatched_key_pair_is_refused_without_echoing_keys():
+    with pytest.raises(ValueError) as caught:
+        StarkAccount.from_config(PRIVATE_KEY_HEX, hex(get_public_key(12345)), 1)
+    assert "does not match" in str(caught.value) and PRIVATE_KEY_HEX[2:] not in str(caught.value)
+
+
+@pytest.mark.parametrize("vault", [-1, 2 ** 32, "12x", True])
+def test_vault_outside_u32_is_refused(vault):
+    with pytest.raises(ValueError, match="vault"):
+        StarkAccount.from_config(PRIVATE_KEY_HEX, ACCOUNT_JSON["public_key"], vault)
+
+
+def test_vault_bounds_of_u32_are_accepted():
+    assert StarkAccount.from_config(PRIVATE_KEY_HEX, ACCOUNT_JSON["public_key"], "4294967295").vault == 2 ** 32 - 1
+    assert StarkAccount.from_config(PRIVATE_KEY_HEX, ACCOUNT_JSON["public_key"], 0).vault_str == "0"
+
+
+# ---------------------------------------------------------------- validation before signing
+
+BAD_ORDERS = [
+    ("qty_zero", dict(qty=Decimal("0")), "qty must be positive"),
+    ("qty_negative", dict(qty=Decimal("-0.001")), "qty must be positive"),
+    ("qty_float", dict(qty=0.001), "qty must be a Decimal"),
+    ("qty_nan", dict(qty=Decimal("NaN")), "qty must be positive"),
+    ("qty_off_step", dict(qty=Decimal("0.000105")), "qty 0.000105 is not a multiple of 0.00001"),
+    ("qty_below_min", dict(qty=Decimal("0.00009")), "below the market minimum 0.0001"),
+    ("price_zero", dict(price=Decimal("0")), "price must be positive"),
+    ("price_negative", dict(price=Decimal("-1")), "price must be positive"),
+    ("price_off_tick", dict(price=Decimal("43445.15")), "price 43445.15 is not a multiple of 0.1"),
+    ("amount_overflows_i64", dict(qty=Decimal("9300000000000")), "overflow the signed 64-bit"),
+    ("fee_negative", dict(fee_rate=Decimal("-0.0001")), "fee_rate must be non-negative"),
+    ("expiry_past", dict(expiry_ms=NOW_MS - 1), "expiry_ms is not in the future"),
+    ("expiry_now", dict(expiry_ms=NOW_MS), "expiry_ms is not in the future"),
+    ("expiry_beyond_90d", dict(expiry_ms=NOW_MS + 90 * DAY_MS + 1), "more than 90 days"),
+    ("expiry_float", dict(expiry_ms=float(NOW_MS + HOUR_MS)), "expiry_ms must be an integer"),
+    ("nonce_zero", dict(nonce=0), r"nonce must be an integer in \[1, 2\^31\]"),
+    ("nonce_too_big", dict(nonce=2 ** 31 + 1), r"nonce must be an integer in \[1, 2\^31\]"),
+    ("nonce_string", dict(nonce="5"), "nonce must be an integer"),
+    ("id_too_long", dict(external_id="x" * 33), "external id"),
+    ("id_bad_chars", dict(external_id="HBOT_B_1"), "external id"),
+    ("id_empty", dict(external_id=""), "external id"),
+    ("side_unknown", dict(side="buy"), "unknown side 'buy'"),
+    ("type_unknown", dict(order_type="STOP"), "unknown order type 'STOP'"),
+    ("tif_unknown", dict(time_in_force="GTC"), "unknown time in force 'GTC'"),
+    ("tif_fok_deprecated", dict(time_in_force="FOK"), "unknown time in force 'FOK'"),
+    ("stp_unknown", dict(self_trade_protection="NONE"), "unknown self trade protection level"),
+    ("cancel_id_empty", dict(cancel_id=""), "cancel_id"),
+    ("conditional_without_trigger", dict(order_type="CONDITIONAL"), "trigger is required"),
+    ("tpsl_legs_without_type", dict(take_profit=TpSlLeg(Decimal("5e4"), "MARK", Decimal("5e4"))), "tp_sl_type"),
+    ("tpsl_leg_market_price", dict(tp_sl_type="ORDER", take_profit=TpSlLeg(Decimal(5), "MARK", Decimal(5), "MARKET")),
+     "unknown takeProfit price type"),
+    ("tpsl_leg_off_tick", dict(tp_sl_type="ORDER", stop_loss=TpSlLeg(Decimal(5), "MARK", Decimal("5.05"))),
+     "stopLoss price 5.05 is not a multiple"),
+    ("tpsl_type_without_legs", dict(tp_sl_type="ORDER"), "without take_profit or stop_loss"),
+    ("tpsl_order_not_reduce_only", dict(order_type="TPSL", price=Decimal(0), tp_sl_type="ORDER"), "reduce-only"),
+    ("tpsl_order_with_price", dict(order_type="TPSL", reduce_only=True, tp_sl_type="ORDER",
+                                   stop_loss=TpSlLeg(Decimal(5), "MARK", Decimal(5))), "price must be 0"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", [pytest.param(o, m, id=n) for n, o, m in BAD_ORDERS])
+def test_bad_input_is_refused_before_signing(overrides, message, account, market, monkeypatch):
+    calls = []
+    monkeypatch.setattr(signer, "sign", lambda *args: calls.append(args))
+    monkeypatch.setattr(signer, "get_order_msg_hash", lambda *args: calls.append(args))
+    with pytest.raises(ValueError, match=message) as caught:
+        build_order_body(account, SN_MAIN, market, **_limit_kwargs(**overrides))
+    assert calls == []
+    assert PRIVATE_KEY_HEX[2:] not in str(caught.value) and str(account.private_key) not in str(caught.value)
+
+
+def test_testnet_expiry_limit_is_28_days(account, market):
+    assert build_order_body(account, SN_SEPOLIA, market, **_limit_kwargs(expiry_ms=NOW_MS + 28 * DAY_MS))
+    with pytest.raises(ValueError, match="more than 28 days"):
+        build_order_body(account, SN_SEPOLIA, market, **_limit_kwargs(expiry_ms=NOW_MS + 28 * DAY_MS + 1))
+    assert build_order_body(account, SN_MAIN, market, **_limit_kwargs(expiry_ms=NOW_MS + 90 * DAY_MS))
+
+
+def test_nonce_bounds_are_accepted(account, market):
+    for nonce in (1, 2 ** 31):
+        assert build_order_body(account, SN_MAIN, market, **_limit_kwargs(nonce=nonce))["nonce"] == str(nonce)
+
+
+def test_external_id_check_accepts_hummingbot_style_ids():
+    assert check_external_id("HBOT-B-BTCUSD-1a2b3c4d5e6f7a8b9c") == "HBOT-B-BTCUSD-1a2b3c4d5e6f7a8b9c"
+    assert check_external_id("a" * 32) == "a" * 32
+
+
+def test_largest_i64_amount_is_accepted(account):
+    market = SigningMarket("T-USD", 2, 1, Decimal(1), Decimal(1), Decimal(0), Decimal(1), Decimal(1))
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal(2 ** 63 - 1), price=Decimal(1),
+                                                                     fee_rate=Decimal(0), side="SELL"))
+    assert body["debuggingAmounts"] == {"collateralAmount": str(2 ** 63 - 1), "feeAmount": "0",
+                                        "syntheticAmount": str(-(2 ** 63 - 1))}
