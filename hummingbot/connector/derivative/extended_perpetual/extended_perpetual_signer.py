@@ -8,9 +8,9 @@ official x10 SDK (Decimal only; BUY rounds up, SELL rounds down, fee rounds up).
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Context, Decimal, InvalidOperation
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
 
-from fast_stark_crypto import get_order_msg_hash, get_public_key, sign
+from fast_stark_crypto import get_order_msg_hash, get_public_key, rs_get_order_msg, rs_sign_message
 
 BUY = "BUY"
 SELL = "SELL"
@@ -88,8 +88,9 @@ class StarkAccount:
     vault: int
     public_key: int
     private_key: int = field(repr=False)
-    public_key_hex: str = field(init=False, repr=False)
-    vault_str: str = field(init=False, repr=False)
+    public_key_hex: str = field(init=False, repr=False, compare=False)
+    vault_str: str = field(init=False, repr=False, compare=False)
+    _private_key_hex: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if isinstance(self.vault, bool) or not isinstance(self.vault, int) or not 0 <= self.vault <= VAULT_MAX:
@@ -102,6 +103,7 @@ class StarkAccount:
             raise ValueError("stark public key does not match the stark private key")
         object.__setattr__(self, "public_key_hex", hex(self.public_key))
         object.__setattr__(self, "vault_str", str(self.vault))
+        object.__setattr__(self, "_private_key_hex", hex(self.private_key))
 
     @classmethod
     def from_config(cls, private_key: Union[int, str], public_key: Union[int, str],
@@ -143,8 +145,12 @@ class SigningMarket:
     min_order_size_change: Decimal
     min_price_change: Decimal
     max_position_value: Optional[Decimal] = None
+    synthetic_id_hex: str = field(init=False, repr=False, compare=False)
+    collateral_id_hex: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        object.__setattr__(self, "synthetic_id_hex", hex(self.synthetic_id))
+        object.__setattr__(self, "collateral_id_hex", hex(self.collateral_id))
         for what in ("synthetic_resolution", "collateral_resolution", "min_order_size_change", "min_price_change"):
             _positive_decimal(getattr(self, what), f"market {what}")
         _positive_decimal(self.min_order_size, "market min_order_size", allow_zero=True)
@@ -170,9 +176,8 @@ class SigningMarket:
             raise ValueError(f"market item is missing or has a malformed field: {e}") from None
 
 
-@dataclass(frozen=True)
-class SettlementAmounts:
-    """Signed stark amounts: the side that is given away is negative."""
+class SettlementAmounts(NamedTuple):
+    """Signed stark amounts: the side that is given away is negative (immutable; a tuple for speed)."""
 
     synthetic: int
     collateral: int
@@ -243,9 +248,8 @@ class ConditionalTrigger:
     execution_price_type: str
 
 
-@dataclass(frozen=True)
-class SignedSettlement:
-    """A signed order settlement: its amounts, message hash and signature."""
+class SignedSettlement(NamedTuple):
+    """A signed order settlement: its amounts, message hash and signature (immutable)."""
 
     amounts: SettlementAmounts
     msg_hash: int
@@ -312,10 +316,18 @@ def check_external_id(external_id: str) -> str:
 
 def sign_settlement(account: StarkAccount, domain: SigningDomain, market: SigningMarket,
                     amounts: SettlementAmounts, expiration_seconds: int, nonce: int) -> SignedSettlement:
-    """Hash and sign already-validated amounts."""
-    msg_hash = order_message_hash(domain, market, amounts, expiration_seconds, nonce, account.vault, account.public_key)
-    r, s = sign(account.private_key, msg_hash)
-    return SignedSettlement(amounts, msg_hash, r, s)
+    """Hash and sign already-validated amounts.
+
+    Calls fast-stark-crypto's string layer with the precomputed hex ids and keys; same result as
+    ``order_message_hash`` + ``fast_stark_crypto.sign`` (the tests check both against the vectors).
+    """
+    collateral_id_hex = market.collateral_id_hex
+    msg_hash_hex = rs_get_order_msg(
+        account.vault_str, market.synthetic_id_hex, str(amounts.synthetic), collateral_id_hex,
+        str(amounts.collateral), collateral_id_hex, str(amounts.fee), str(expiration_seconds), str(nonce),
+        account.public_key_hex, domain.name, domain.version, domain.chain_id, domain.revision)
+    r, s = rs_sign_message(account._private_key_hex, msg_hash_hex)
+    return SignedSettlement(amounts, int(msg_hash_hex, 16), int(r), int(s))
 
 
 def _opposite(side: str) -> str:

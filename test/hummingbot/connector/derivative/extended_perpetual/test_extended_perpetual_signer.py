@@ -256,9 +256,11 @@ def test_settlement_expiration_is_expiry_plus_14_days_rounded_up_in_seconds():
 
 
 def test_body_strings_are_plain_decimals_as_given(account, market):
-    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal("1E-3"), price=Decimal("4.34451E+4")))
+    body = build_order_body(account, SN_MAIN, market,
+                            **_limit_kwargs(qty=Decimal("1E-3"), price=Decimal("4.34451E+4")))
     assert (body["qty"], body["price"], body["fee"], body["nonce"]) == ("0.001", "43445.1", "0.0005", "1473459052")
-    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal("0.00100"), price=Decimal("43445.10")))
+    body = build_order_body(account, SN_MAIN, market,
+                            **_limit_kwargs(qty=Decimal("0.00100"), price=Decimal("43445.10")))
     assert (body["qty"], body["price"]) == ("0.00100", "43445.10")
 
 
@@ -411,8 +413,8 @@ BAD_ORDERS = [
 @pytest.mark.parametrize("overrides, message", [pytest.param(o, m, id=n) for n, o, m in BAD_ORDERS])
 def test_bad_input_is_refused_before_signing(overrides, message, account, market, monkeypatch):
     calls = []
-    monkeypatch.setattr(signer, "sign", lambda *args: calls.append(args))
-    monkeypatch.setattr(signer, "get_order_msg_hash", lambda *args: calls.append(args))
+    for crypto in ("rs_sign_message", "rs_get_order_msg", "get_order_msg_hash"):
+        monkeypatch.setattr(signer, crypto, lambda *args: calls.append(args))
     with pytest.raises(ValueError, match=message) as caught:
         build_order_body(account, SN_MAIN, market, **_limit_kwargs(**overrides))
     assert calls == []
