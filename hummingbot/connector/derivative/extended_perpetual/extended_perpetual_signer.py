@@ -121,6 +121,8 @@ class StarkAccount:
 
 def _positive_decimal(value: Any, what: str, allow_zero: bool = False) -> Decimal:
     """A finite Decimal >= 0 (or > 0) from a Decimal, int or string; floats are refused."""
+    if type(value) is Decimal and value.is_finite() and value > 0:
+        return value
     if isinstance(value, (float, bool)):
         raise ValueError(f"{what} must be a Decimal, int or string, not {type(value).__name__}")
     try:
@@ -297,9 +299,9 @@ def _check_price(market: SigningMarket, price: Decimal, what: str = "price") -> 
 
 
 def _check_expiry(domain: SigningDomain, expiry_ms: int, now_ms: int) -> None:
-    for value, what in ((expiry_ms, "expiry_ms"), (now_ms, "now_ms")):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{what} must be an integer (epoch milliseconds)")
+    if expiry_ms.__class__ is not int or now_ms.__class__ is not int:
+        what = "expiry_ms" if expiry_ms.__class__ is not int else "now_ms"
+        raise ValueError(f"{what} must be an integer (epoch milliseconds)")
     if expiry_ms <= now_ms:
         raise ValueError("expiry_ms is not in the future")
     if expiry_ms - now_ms > domain.max_expiry_ms:
@@ -336,11 +338,13 @@ def _opposite(side: str) -> str:
 
 def _check_order_options(side: str, order_type: str, time_in_force: str, self_trade_protection: str,
                          post_only: bool, reduce_only: bool, fee_rate: Decimal) -> Decimal:
-    _choice(side, SIDES, "side")
-    _choice(order_type, ORDER_TYPES, "order type")
-    _choice(time_in_force, TIME_IN_FORCES, "time in force")
-    _choice(self_trade_protection, SELF_TRADE_PROTECTION_LEVELS, "self trade protection level")
-    if not isinstance(post_only, bool) or not isinstance(reduce_only, bool):
+    if side not in SIDES or order_type not in ORDER_TYPES or time_in_force not in TIME_IN_FORCES \
+            or self_trade_protection not in SELF_TRADE_PROTECTION_LEVELS:
+        _choice(side, SIDES, "side")
+        _choice(order_type, ORDER_TYPES, "order type")
+        _choice(time_in_force, TIME_IN_FORCES, "time in force")
+        _choice(self_trade_protection, SELF_TRADE_PROTECTION_LEVELS, "self trade protection level")
+    if post_only.__class__ is not bool or reduce_only.__class__ is not bool:
         raise ValueError("post_only and reduce_only must be booleans")
     if order_type == "TPSL" and (not reduce_only or post_only):
         raise ValueError("TPSL orders must be reduce-only and not post-only")
@@ -361,6 +365,8 @@ def _check_main_qty_price(market: SigningMarket, order_type: str, tp_sl_type: Op
                           qty: Decimal, price: Decimal) -> Tuple[Decimal, Decimal]:
     if order_type != "TPSL":
         return _check_qty(market, qty), _check_price(market, price)
+    if tp_sl_type not in TPSL_TYPES:
+        raise ValueError(f"tp_sl_type is required for TPSL orders; expected one of {sorted(TPSL_TYPES)}")
     if _positive_decimal(price, "price", allow_zero=True) != 0:
         raise ValueError("price must be 0 for TPSL orders")
     if tp_sl_type == "POSITION":
@@ -442,8 +448,10 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
     qty, price = _check_main_qty_price(market, order_type, tp_sl_type, qty, price)
     amounts = settlement_amounts(market, side, qty, price, fee_rate)
     _check_i64(amounts)
-    legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
-                      {"takeProfit": take_profit, "stopLoss": stop_loss})
+    legs = {}
+    if tp_sl_type is not None or take_profit is not None or stop_loss is not None or order_type == "TPSL":
+        legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
+                          {"takeProfit": take_profit, "stopLoss": stop_loss})
     expiration = settlement_expiration_seconds(expiry_ms)
     if order_type == "TPSL":
         msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
@@ -452,9 +460,9 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
         main = sign_settlement(account, domain, market, amounts, expiration, nonce)
     body = {
         "id": str(main.msg_hash) if external_id is None else external_id,
-        "market": market.name, "type": order_type, "side": side, "qty": _plain(qty), "price": _plain(price),
+        "market": market.name, "type": order_type, "side": side, "qty": format(qty, "f"), "price": format(price, "f"),
         "reduceOnly": reduce_only, "postOnly": post_only, "timeInForce": time_in_force,
-        "expiryEpochMillis": expiry_ms, "fee": _plain(fee_rate), "nonce": str(nonce),
+        "expiryEpochMillis": expiry_ms, "fee": format(fee_rate, "f"), "nonce": str(nonce),
         "selfTradeProtectionLevel": self_trade_protection,
     }
     if cancel_id is not None:

@@ -444,3 +444,69 @@ def test_largest_i64_amount_is_accepted(account):
                                                                      fee_rate=Decimal(0), side="SELL"))
     assert body["debuggingAmounts"] == {"collateralAmount": str(2 ** 63 - 1), "feeAmount": "0",
                                         "syntheticAmount": str(-(2 ** 63 - 1))}
+
+
+# ---------------------------------------------------------------- hot path vs. the library's int API
+
+def test_sign_settlement_matches_order_message_hash_and_sign(account, market):
+    rng = random.Random(20240105)
+    for _ in range(5):
+        side = rng.choice(["BUY", "SELL"])
+        qty, price = Decimal(rng.randint(10, 10 ** 6)) / 10 ** 5, Decimal(rng.randint(1, 10 ** 7)) / 10
+        amounts = settlement_amounts(market, side, qty, price, Decimal("0.00025"))
+        expiration, nonce = rng.randint(1, 2 ** 32), rng.randint(1, 2 ** 31)
+        signed = signer.sign_settlement(account, SN_MAIN, market, amounts, expiration, nonce)
+        msg_hash = order_message_hash(SN_MAIN, market, amounts, expiration, nonce, account.vault, account.public_key)
+        assert signed.msg_hash == msg_hash
+        assert (signed.r, signed.s) == sign(account.private_key, msg_hash)
+        assert verify(account.public_key, msg_hash, signed.r, signed.s)
+
+
+def test_market_ioc_order_verifies_from_its_body(account, market):
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(order_type="MARKET", time_in_force="IOC",
+                                                                     side="SELL", price=Decimal("42000.0")))
+    assert (body["type"], body["timeInForce"], body["price"]) == ("MARKET", "IOC", "42000.0")
+    assert _verify_body_from_l2_config(body, MARKET_JSON, "SN_MAIN")
+
+
+# ---------------------------------------------------------------- conditional and TP/SL refusals
+
+TRIGGER = ConditionalTrigger(Decimal("43400"), "INDEX", "UP", "MARKET")
+
+
+def test_trigger_only_on_conditional_orders(account, market):
+    with pytest.raises(ValueError, match="trigger is required for CONDITIONAL orders and allowed only"):
+        build_order_body(account, SN_MAIN, market, **_limit_kwargs(trigger=TRIGGER))
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(order_type="CONDITIONAL", trigger=TRIGGER))
+    assert body["trigger"] == {"triggerPrice": "43400", "triggerPriceType": "INDEX", "direction": "UP",
+                               "executionPriceType": "MARKET"}
+
+
+@pytest.mark.parametrize("trigger, message", [
+    (replace(TRIGGER, direction="SIDEWAYS"), "unknown trigger direction"),
+    (replace(TRIGGER, trigger_price_type="MID"), "unknown trigger price type"),
+    (replace(TRIGGER, execution_price_type="STOP"), "unknown execution price type"),
+    (replace(TRIGGER, trigger_price=Decimal(0)), "trigger price must be positive"),
+])
+def test_bad_conditional_trigger_is_refused(trigger, message, account, market):
+    with pytest.raises(ValueError, match=message):
+        build_order_body(account, SN_MAIN, market, **_limit_kwargs(order_type="CONDITIONAL", trigger=trigger))
+
+
+def _tpsl_kwargs(**overrides):
+    leg = TpSlLeg(Decimal("40000"), "MARK", Decimal("39000"))
+    return _limit_kwargs(**{**dict(order_type="TPSL", side="SELL", reduce_only=True, qty=Decimal(0),
+                                   price=Decimal(0), tp_sl_type="POSITION", stop_loss=leg), **overrides})
+
+
+def test_position_tpsl_needs_zero_qty_and_max_position_value(account, market):
+    body = build_order_body(account, SN_MAIN, market, **_tpsl_kwargs())
+    assert "settlement" not in body and body["stopLoss"]["debuggingAmounts"]["syntheticAmount"] == "-12820512820"
+    with pytest.raises(ValueError, match="qty must be 0 for POSITION TPSL"):
+        build_order_body(account, SN_MAIN, market, **_tpsl_kwargs(qty=Decimal("0.001")))
+    with pytest.raises(ValueError, match="maxPositionValue"):
+        build_order_body(account, SN_MAIN, replace(market, max_position_value=None), **_tpsl_kwargs())
+    with pytest.raises(ValueError, match="tp_sl_type is required"):
+        build_order_body(account, SN_MAIN, market, **_tpsl_kwargs(tp_sl_type=None, stop_loss=None))
+    with pytest.raises(ValueError, match="reduce-only and not post-only"):
+        build_order_body(account, SN_MAIN, market, **_tpsl_kwargs(post_only=True))
