@@ -1,0 +1,52 @@
+"""API error type and the documented error codes used by the emulator."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+BAD_REQUEST = 400
+UNAUTHORIZED = 401
+NOT_FOUND = 404
+RATE_LIMITED = 429
+MARKET_NOT_FOUND = 1001
+MARKET_DISABLED = 1002
+NOT_SUPPORTED_INTERVAL = 1005
+MARKET_REDUCE_ONLY = 1014
+LEVERAGE_BELOW_MIN = 1049
+LEVERAGE_ABOVE_MAX = 1050
+LEVERAGE_INSUFFICIENT_MARGIN = 1052
+LEVERAGE_INVALID_PRECISION = 1053
+INVALID_STARKNET_SIGNATURE = 1101
+QTY_BELOW_MIN = 1120
+QTY_WRONG_INCREMENT = 1121
+VALUE_ABOVE_MAX = 1122
+QTY_PRECISION = 1123
+PRICE_WRONG_MOVEMENT = 1124
+PRICE_PRECISION = 1125
+MAX_OPEN_ORDERS = 1126
+MAX_POSITION_VALUE = 1127
+INVALID_FEE = 1128
+MISSING_PRICE = 1130
+ORDER_TYPE_NOT_ALLOWED = 1132
+INVALID_ORDER_PARAMETERS = 1133
+DUPLICATE_ORDER = 1134
+INVALID_EXPIRATION = 1135
+REDUCE_ONLY_EXCEEDS_POSITION = 1136
+REDUCE_ONLY_NO_POSITION = 1137
+REDUCE_ONLY_SAME_SIDE = 1138
+MARKET_ORDER_MUST_BE_IOC = 1139
+COST_EXCEEDS_BALANCE = 1140
+INVALID_PRICE_AMOUNT = 1141
+EDIT_ORDER_NOT_FOUND = 1142
+
+
+@dataclass(frozen=True)
+class ApiError(Exception):
+    """An error answered as ``{"status":"ERROR","error":{"code":..,"message":..}}``."""
+
+    code: Union[int, str]
+    message: str
+    http_status: int = 400
+
+    def to_json(self) -> dict:
+        return {"status": "ERROR", "error": {"code": self.code, "message": self.message}}

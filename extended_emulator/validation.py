@@ -1,0 +1,171 @@
+"""Synchronous REST-level checks of a parsed order (answered as API errors)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+from . import errors, signing
+from .accounts import Account, available_for_trade
+from .errors import ApiError
+from .markets import ACTIVE, REDUCE_ONLY, Market
+from .orders import SUPPORTED_TYPES, Order, OrderRequest
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+DAY_MS = 24 * 3600 * 1000
+MAX_EXPIRY_DAYS = {"mainnet": 90, "testnet": 28}
+MARKET_ORDER_BAND = Decimal("0.05")
+
+
+def _fail(code: int, message: str) -> ApiError:
+    return ApiError(code, message, 400)
+
+
+def _decimals(value: Decimal) -> int:
+    return max(0, -value.normalize().as_tuple().exponent)
+
+
+def check_market(market: Optional[Market], req: OrderRequest) -> Market:
+    if market is None:
+        raise ApiError(errors.MARKET_NOT_FOUND, "Market not found", 400)
+    if market.status not in (ACTIVE, REDUCE_ONLY):
+        raise _fail(errors.MARKET_DISABLED, "Market is disabled")
+    if market.status == REDUCE_ONLY and not req.reduce_only:
+        raise _fail(errors.MARKET_REDUCE_ONLY, "Market is in reduce only mode, non-reduce only orders are not allowed")
+    return market
+
+
+def check_type(req: OrderRequest) -> None:
+    if req.order_type not in SUPPORTED_TYPES:
+        raise _fail(errors.ORDER_TYPE_NOT_ALLOWED, "Order type is not allowed")
+    if req.order_type == "MARKET" and req.time_in_force != "IOC":
+        raise _fail(errors.MARKET_ORDER_MUST_BE_IOC, "Market order must have time in force IOC")
+
+
+def check_qty(req: OrderRequest, market: Market) -> None:
+    rules = market.trading
+    if req.qty <= 0:
+        raise _fail(errors.INVALID_ORDER_PARAMETERS, "Order quantity must be positive")
+    if req.qty < rules.min_order_size:
+        raise _fail(errors.QTY_BELOW_MIN, "Order quantity less than min trade size")
+    if _decimals(req.qty) > _decimals(rules.min_order_size_change):
+        raise _fail(errors.QTY_PRECISION, "Invalid quantity precision")
+    if req.qty % rules.min_order_size_change != 0:
+        raise _fail(errors.QTY_WRONG_INCREMENT, "Invalid quantity due to the wrong size increment")
+
+
+def check_price(req: OrderRequest, market: Market) -> None:
+    rules = market.trading
+    if req.price <= 0:
+        raise _fail(errors.INVALID_PRICE_AMOUNT, "Invalid price value")
+    if _decimals(req.price) > _decimals(rules.min_price_change):
+        raise _fail(errors.PRICE_PRECISION, "Invalid price precision")
+    if req.price % rules.min_price_change != 0:
+        raise _fail(errors.PRICE_WRONG_MOVEMENT, "Invalid price due to wrong price movement")
+    max_value = rules.max_market_order_value if req.order_type == "MARKET" else rules.max_limit_order_value
+    if req.qty * req.price > max_value:
+        raise _fail(errors.VALUE_ABOVE_MAX, "Order value exceeds max order value")
+    check_price_band(req, market)
+
+
+def check_price_band(req: OrderRequest, market: Market) -> None:
+    mark = market.mark_price
+    if req.order_type == "MARKET":
+        cap, floor = MARKET_ORDER_BAND, MARKET_ORDER_BAND
+    else:
+        cap, floor = market.trading.limit_price_cap, market.trading.limit_price_floor
+    if req.side == "BUY" and req.price > mark * (1 + cap):
+        raise _fail(errors.INVALID_PRICE_AMOUNT, "Invalid price value: above the price cap")
+    if req.side == "SELL" and req.price < mark * (1 - floor):
+        raise _fail(errors.INVALID_PRICE_AMOUNT, "Invalid price value: below the price floor")
+
+
+def check_fee(req: OrderRequest, account: Account) -> None:
+    required = account.fees.maker if req.post_only else account.fees.taker
+    if req.fee < required or req.fee >= 1:
+        raise _fail(errors.INVALID_FEE, "Trading fees are invalid")
+
+
+def check_expiry(req: OrderRequest, now_ms: int, network: str) -> None:
+    if req.expiry_epoch_millis <= now_ms:
+        raise _fail(errors.INVALID_EXPIRATION, "Order expiration is in the past")
+    if req.expiry_epoch_millis > now_ms + MAX_EXPIRY_DAYS[network] * DAY_MS:
+        raise _fail(errors.INVALID_EXPIRATION, "Order expiration date must be within "
+                    f"{MAX_EXPIRY_DAYS[network]} days")
+
+
+def check_signature(req: OrderRequest, account: Account, market: Market, chain_id: str) -> None:
+    """Verified against the account's REGISTERED key and vault, never the body's."""
+    settlement = req.settlement
+    if settlement.stark_key != account.public_key or settlement.collateral_position != account.vault:
+        raise _fail(errors.INVALID_STARKNET_SIGNATURE, "Invalid Starknet signature")
+    amounts = signing.order_amounts(req.side, req.qty, req.price, req.fee, market.l2)
+    msg_hash = signing.order_hash(account.vault, market.l2, amounts, req.expiry_epoch_millis,
+                                  req.nonce, account.public_key, chain_id)
+    if not signing.verify(account.public_key, msg_hash, settlement.r, settlement.s):
+        raise _fail(errors.INVALID_STARKNET_SIGNATURE, "Invalid Starknet signature")
+
+
+def check_identity(req: OrderRequest, account: Account) -> Optional[Order]:
+    """Duplicate external id (1134) and the order to replace (1142). Returns the replaced order."""
+    replaced = None
+    if req.cancel_id is not None:
+        candidates = [o for o in account.find_by_external_id(req.cancel_id) if o.is_open]
+        if not candidates:
+            raise _fail(errors.EDIT_ORDER_NOT_FOUND, "Edit order not found")
+        replaced = candidates[0]
+    if req.external_id != req.cancel_id and account.find_by_external_id(req.external_id):
+        raise _fail(errors.DUPLICATE_ORDER, "Duplicate Order")
+    return replaced
+
+
+def check_open_orders(req: OrderRequest, account: Account, market: Market, replaced: Optional[Order]) -> None:
+    count = len(account.open_orders(market.name)) - (1 if replaced is not None else 0)
+    if count >= market.trading.max_num_orders:
+        raise _fail(errors.MAX_OPEN_ORDERS, "Max open orders number exceeded")
+
+
+def check_reduce_only(req: OrderRequest, account: Account) -> None:
+    if not req.reduce_only:
+        return
+    position = account.positions.get(req.market)
+    if position is None or position.size == 0:
+        raise _fail(errors.REDUCE_ONLY_NO_POSITION, "Position is missing for a reduce-only order")
+    if position.long == (req.side == "BUY"):
+        raise _fail(errors.REDUCE_ONLY_SAME_SIDE, "Position is the same side as a reduce-only order")
+    if req.qty > abs(position.size):
+        raise _fail(errors.REDUCE_ONLY_EXCEEDS_POSITION, "Reduce-only order size exceeds open position size")
+
+
+def check_position_value(req: OrderRequest, account: Account, market: Market) -> None:
+    position = account.positions.get(req.market)
+    size = position.size if position else Decimal(0)
+    new_size = size + (req.qty if req.side == "BUY" else -req.qty)
+    if abs(new_size) > abs(size) and abs(new_size) * req.price > market.trading.max_position_value:
+        raise _fail(errors.MAX_POSITION_VALUE, "Max position value exceeded")
+
+
+def check_cost(ex: "Exchange", req: OrderRequest, account: Account, candidate: Order) -> None:
+    if req.reduce_only:
+        return
+    fee = req.qty * req.price * req.fee
+    if available_for_trade(account, ex.markets, candidate) - fee < 0:
+        raise _fail(errors.COST_EXCEEDS_BALANCE, "New order cost exceeds available balance")
+
+
+def validate_order(ex: "Exchange", account: Account, req: OrderRequest, candidate: Order) -> Optional[Order]:
+    """Runs every documented check in a fixed order; returns the order replaced via cancelId."""
+    market = check_market(ex.markets.get(req.market), req)
+    check_type(req)
+    check_qty(req, market)
+    check_price(req, market)
+    check_fee(req, account)
+    check_expiry(req, ex.clock.now_ms(), ex.network)
+    check_signature(req, account, market, ex.chain_id)
+    replaced = check_identity(req, account)
+    check_open_orders(req, account, market, replaced)
+    check_reduce_only(req, account)
+    check_position_value(req, account, market)
+    check_cost(ex, req, account, candidate)
+    return replaced
