@@ -7,7 +7,7 @@ official x10 SDK (Decimal only; BUY rounds up, SELL rounds down, fee rounds up).
 """
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_UP, Context, Decimal, Inexact, InvalidOperation
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
 
 from fast_stark_crypto import get_order_msg_hash, get_public_key, rs_get_order_msg, rs_sign_message
@@ -33,9 +33,9 @@ DAY_MS = 24 * 3600 * 1000
 POSITION_TPSL_VALUE_MULTIPLIER = Decimal(50)
 
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9-]{1,32}")
-_ZERO = Decimal(0)
-# Wide enough that products of on-tick prices and on-step sizes are exact.
-_EXACT = Context(prec=100, Emax=999999, Emin=-999999)
+# Products and remainders must be exact: anything needing > 100 digits raises instead of rounding.
+_EXACT = Context(prec=100, Emax=999999, Emin=-999999, traps=[InvalidOperation, Inexact])
+_DIVIDE_FLOOR = Context(prec=100, Emax=999999, Emin=-999999, rounding=ROUND_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,15 @@ def settlement_amounts(market: SigningMarket, side: str, qty: Decimal, price: De
                        fee_rate: Decimal) -> SettlementAmounts:
     """SDK arithmetic: amounts x resolution, BUY rounds up, SELL down, fee always up."""
     rounding = ROUND_UP if side == BUY else ROUND_DOWN
-    notional = _EXACT.multiply(qty, price)
-    synthetic = int(_EXACT.multiply(qty, market.synthetic_resolution).to_integral_value(rounding))
-    collateral_exact = _EXACT.multiply(notional, market.collateral_resolution)
+    multiply = _EXACT.multiply
+    try:
+        synthetic = int(multiply(qty, market.synthetic_resolution).to_integral_value(rounding))
+        collateral_exact = multiply(multiply(qty, price), market.collateral_resolution)
+        fee_exact = multiply(fee_rate, collateral_exact)
+    except ArithmeticError:
+        raise ValueError("qty, price or fee rate has too many digits to compute exact amounts") from None
     collateral = int(collateral_exact.to_integral_value(rounding))
-    fee = int(_EXACT.multiply(fee_rate, collateral_exact).to_integral_value(ROUND_UP))
+    fee = int(fee_exact.to_integral_value(ROUND_UP))
     if side == BUY:
         return SettlementAmounts(synthetic, -collateral, fee)
     return SettlementAmounts(-synthetic, collateral, fee)
@@ -280,7 +284,11 @@ def _check_i64(amounts: SettlementAmounts) -> None:
 
 
 def _check_multiple(value: Decimal, step: Decimal, what: str) -> None:
-    if _EXACT.remainder(value, step) != 0:
+    try:
+        on_grid = _EXACT.remainder(value, step) == 0
+    except ArithmeticError:
+        on_grid = False
+    if not on_grid:
         raise ValueError(f"{what} {value} is not a multiple of {step}")
 
 
@@ -382,8 +390,9 @@ def _leg_qty(market: SigningMarket, tp_sl_type: str, order_qty: Decimal, leg_pri
         return order_qty
     if market.max_position_value is None:
         raise ValueError("POSITION TPSL needs the market maxPositionValue")
-    size = _EXACT.divide(_EXACT.multiply(market.max_position_value, POSITION_TPSL_VALUE_MULTIPLIER), leg_price)
-    return size.quantize(market.min_order_size_change, rounding=ROUND_FLOOR, context=_EXACT)
+    size = _DIVIDE_FLOOR.divide(_DIVIDE_FLOOR.multiply(market.max_position_value, POSITION_TPSL_VALUE_MULTIPLIER),
+                                leg_price)
+    return size.quantize(market.min_order_size_change, rounding=ROUND_FLOOR, context=_DIVIDE_FLOOR)
 
 
 def _plan_legs(market: SigningMarket, order_type: str, side: str, qty: Decimal, fee_rate: Decimal,

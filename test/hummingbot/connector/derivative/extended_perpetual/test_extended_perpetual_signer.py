@@ -250,6 +250,12 @@ def test_fee_rounds_up_on_both_sides():
     assert settlement_amounts(_market(), "BUY", Decimal("1"), Decimal("1"), Decimal("0")).fee == 0
 
 
+def test_amounts_that_cannot_be_exact_are_refused_not_rounded():
+    long_number = Decimal("1." + "1" * 70)
+    with pytest.raises(ValueError, match="too many digits"):
+        settlement_amounts(_market(), "BUY", long_number, long_number, Decimal("0.0005"))
+
+
 def test_settlement_expiration_is_expiry_plus_14_days_rounded_up_in_seconds():
     assert settlement_expiration_seconds(1_000_000) == 1000 + 14 * 86400
     assert settlement_expiration_seconds(1_000_001) == 1001 + 14 * 86400
