@@ -159,7 +159,10 @@ class SigningMarket:
 
     @classmethod
     def from_api(cls, market_json: Mapping[str, Any]) -> "SigningMarket":
-        """Parse a market item: ``l2Config`` (hex ids, numeric resolutions) and ``tradingConfig``."""
+        """Parse a market item: ``l2Config`` (hex ids, numeric resolutions) and ``tradingConfig``.
+
+        JSON numbers are read through their shortest text form, so a float 0.1 becomes Decimal("0.1").
+        """
         try:
             l2, trading = market_json["l2Config"], market_json["tradingConfig"]
             max_value = trading.get("maxPositionValue")
@@ -167,15 +170,22 @@ class SigningMarket:
                 name=str(market_json["name"]),
                 synthetic_id=_parse_int(l2["syntheticId"], "l2Config.syntheticId"),
                 collateral_id=_parse_int(l2["collateralId"], "l2Config.collateralId"),
-                synthetic_resolution=_positive_decimal(l2["syntheticResolution"], "syntheticResolution"),
-                collateral_resolution=_positive_decimal(l2["collateralResolution"], "collateralResolution"),
-                min_order_size=_positive_decimal(trading["minOrderSize"], "minOrderSize", allow_zero=True),
-                min_order_size_change=_positive_decimal(trading["minOrderSizeChange"], "minOrderSizeChange"),
-                min_price_change=_positive_decimal(trading["minPriceChange"], "minPriceChange"),
-                max_position_value=None if max_value is None else _positive_decimal(max_value, "maxPositionValue"),
+                synthetic_resolution=_api_decimal(l2["syntheticResolution"], "syntheticResolution"),
+                collateral_resolution=_api_decimal(l2["collateralResolution"], "collateralResolution"),
+                min_order_size=_api_decimal(trading["minOrderSize"], "minOrderSize", allow_zero=True),
+                min_order_size_change=_api_decimal(trading["minOrderSizeChange"], "minOrderSizeChange"),
+                min_price_change=_api_decimal(trading["minPriceChange"], "minPriceChange"),
+                max_position_value=None if max_value is None else _api_decimal(max_value, "maxPositionValue"),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"market item is missing or has a malformed field: {e}") from None
+
+
+def _api_decimal(value: Any, what: str, allow_zero: bool = False) -> Decimal:
+    """A decimal from exchange JSON (string, int or float) — floats only at parse time, via repr."""
+    if isinstance(value, float):
+        value = repr(value)
+    return _positive_decimal(value, what, allow_zero)
 
 
 class SettlementAmounts(NamedTuple):

@@ -327,6 +327,16 @@ def test_from_api_parses_hex_ids_and_numeric_resolutions():
     assert market.max_position_value == Decimal("10000000") and market.name == "BTC-USD"
 
 
+def test_from_api_reads_json_numbers_without_float_error():
+    item = json.loads(json.dumps(MARKET_JSON))
+    item["tradingConfig"].update(minPriceChange=0.1, minOrderSizeChange=1e-05, minOrderSize=0.0001)
+    item["l2Config"].update(syntheticResolution=1000000.0, syntheticId=int(item["l2Config"]["syntheticId"], 16))
+    market = SigningMarket.from_api(item)
+    assert (market.min_price_change, market.min_order_size_change, market.min_order_size) == (
+        Decimal("0.1"), Decimal("0.00001"), Decimal("0.0001"))
+    assert market.synthetic_resolution == Decimal(1000000) and market == SigningMarket.from_api(MARKET_JSON)
+
+
 def test_from_api_refuses_a_malformed_item():
     with pytest.raises(ValueError, match="l2Config"):
         SigningMarket.from_api({"name": "BTC-USD", "tradingConfig": MARKET_JSON["tradingConfig"]})
