@@ -442,6 +442,22 @@ def _trigger_json(trigger: ConditionalTrigger) -> Dict[str, str]:
             "direction": trigger.direction, "executionPriceType": trigger.execution_price_type}
 
 
+def _check_ids(external_id: Optional[str], cancel_id: Optional[str]) -> None:
+    if external_id is not None:
+        check_external_id(external_id)
+    if cancel_id is not None and (not isinstance(cancel_id, str) or not cancel_id):
+        raise ValueError("cancel_id must be a non-empty string")
+
+
+def _sign_main(account: StarkAccount, domain: SigningDomain, market: SigningMarket, order_type: str,
+               amounts: SettlementAmounts, expiration: int, nonce: int) -> SignedSettlement:
+    """The order's own settlement; a standalone TPSL order is hashed (for its id) but not signed."""
+    if order_type != "TPSL":
+        return sign_settlement(account, domain, market, amounts, expiration, nonce)
+    msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
+    return SignedSettlement(amounts, msg_hash, 0, 0)
+
+
 def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,
                      external_id: Optional[str], side: str, order_type: str, qty: Decimal, price: Decimal,
                      fee_rate: Decimal, expiry_ms: int, nonce: int, now_ms: int,
@@ -455,10 +471,7 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
     Everything is checked before anything is signed. ``external_id=None`` uses the
     message hash as id (SDK behaviour). TP/SL legs reuse nonce, expiry and fee rate.
     """
-    if external_id is not None:
-        check_external_id(external_id)
-    if cancel_id is not None and (not isinstance(cancel_id, str) or not cancel_id):
-        raise ValueError("cancel_id must be a non-empty string")
+    _check_ids(external_id, cancel_id)
     fee_rate = _check_order_options(side, order_type, time_in_force, self_trade_protection,
                                     post_only, reduce_only, fee_rate)
     validate_nonce(nonce)
@@ -472,11 +485,7 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
         legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
                           {"takeProfit": take_profit, "stopLoss": stop_loss})
     expiration = settlement_expiration_seconds(expiry_ms)
-    if order_type == "TPSL":
-        msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
-        main = SignedSettlement(amounts, msg_hash, 0, 0)
-    else:
-        main = sign_settlement(account, domain, market, amounts, expiration, nonce)
+    main = _sign_main(account, domain, market, order_type, amounts, expiration, nonce)
     body = {
         "id": str(main.msg_hash) if external_id is None else external_id,
         "market": market.name, "type": order_type, "side": side, "qty": format(qty, "f"), "price": format(price, "f"),
