@@ -1,0 +1,849 @@
+#!/usr/bin/env python
+"""Live check of Extended keys before risking money: a checklist of read-only calls, optionally a test order.
+
+    .venv/bin/python scripts/check_extended_keys.py --network mainnet|testnet [--base-url URL]
+                                                    [--place-test-order [--yes]] [--market BTC-USD]
+
+Credentials come from the environment or from ``.env`` (see ``.env.example``; the environment wins):
+EXTENDED_PERPETUAL_API_KEY, EXTENDED_PERPETUAL_STARK_PRIVATE_KEY, EXTENDED_PERPETUAL_STARK_PUBLIC_KEY,
+EXTENDED_PERPETUAL_VAULT_ID. The server is ``--base-url``, else EXTENDED_PERPETUAL_BASE_URL, else Extended.
+
+Read-only by default: markets, fees, balance (404 = zero balance), positions, open orders, leverage, the
+account stream (API key in the ``X-Api-Key`` handshake header; snapshots, then a reconnect), one order-book
+stream (SNAPSHOT then contiguous DELTAs), key consistency, and informational probes of the emulator's
+documented assumptions. ``--place-test-order`` adds a minimum-size post-only BUY far below the market,
+signed by the connector's signer, seen NEW on the account stream, then cancelled (also on Ctrl-C / SIGTERM).
+
+Exit code 0 only if every check passed. Secrets are never printed (the API key at most as its last four
+characters). Every network step has a timeout; the defaults suit the real exchange, the flags make tests fast.
+"""
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+import aiohttp
+from dotenv import dotenv_values
+
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_signer import (
+    SigningMarket,
+    StarkAccount,
+    build_order_body,
+    draw_nonce,
+    signing_domain_for,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_utils import (
+    ExtendedCredentials,
+    check_key_pair,
+    parse_api_key,
+    parse_stark_private_key,
+    parse_stark_public_key,
+    parse_vault_id,
+)
+
+API_KEY_ENV = "EXTENDED_PERPETUAL_API_KEY"
+PRIVATE_KEY_ENV = "EXTENDED_PERPETUAL_STARK_PRIVATE_KEY"
+PUBLIC_KEY_ENV = "EXTENDED_PERPETUAL_STARK_PUBLIC_KEY"
+VAULT_ENV = "EXTENDED_PERPETUAL_VAULT_ID"
+CREDENTIAL_ENV_NAMES = (API_KEY_ENV, PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, VAULT_ENV)
+SETTING_ENV_NAMES = CREDENTIAL_ENV_NAMES + (CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR,)
+NETWORK_DOMAINS = {"mainnet": CONSTANTS.DEFAULT_DOMAIN, "testnet": CONSTANTS.TESTNET_DOMAIN}
+DEFAULT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
+PREFERRED_SAMPLE_MARKET = "BTC-USD"
+
+ACCOUNT_SNAPSHOT_TYPES = ("ORDER", "BALANCE", "POSITION")
+BOOK_SNAPSHOT, BOOK_DELTA = "SNAPSHOT", "DELTA"
+TEST_ORDER_BID_FRACTION = Decimal("0.8")
+TEST_ORDER_LIFETIME_MS = 60 * 60 * 1000
+ORDER_FINAL_STATUSES = frozenset(CONSTANTS.ORDER_STATE) - CONSTANTS.OPEN_ORDER_STATUSES
+
+PASS, FAIL, INFO = "pass", "fail", "info"
+MARKS = {PASS: "✓", FAIL: "✗", INFO: "i"}
+
+HINT_API_KEY = "the API key is wrong, belongs to the other network, or was pasted with whitespace"
+HINT_SIGNATURE = ("signature, vault or network mismatch: check EXTENDED_PERPETUAL_STARK_PRIVATE_KEY, "
+                  "EXTENDED_PERPETUAL_VAULT_ID and --network (mainnet/testnet)")
+HINT_UNREACHABLE = "no connection: check the firewall, proxy and host (--base-url / EXTENDED_PERPETUAL_BASE_URL)"
+HINT_TIMEOUT = "no answer in time: check the firewall and host, or raise the timeout flags"
+HINT_KEY_PAIR = "copy the private and the public key again from the same API management entry"
+HINTS_BY_CODE = {
+    CONSTANTS.HTTP_UNAUTHORIZED: HINT_API_KEY,
+    CONSTANTS.ERROR_CODE_INVALID_STARKNET_PUBLIC_KEY: "the Stark public key is not this account's: " + HINT_KEY_PAIR,
+    CONSTANTS.ERROR_CODE_INVALID_STARKNET_SIGNATURE: HINT_SIGNATURE,
+    CONSTANTS.ERROR_CODE_INVALID_STARKNET_VAULT: "the vault is not this account's: check EXTENDED_PERPETUAL_VAULT_ID",
+    CONSTANTS.ERROR_CODE_ACCOUNT_NOT_FOUND: "the API key's sub-account was not found: " + HINT_API_KEY,
+    CONSTANTS.HTTP_TOO_MANY_REQUESTS: "rate limited: another bot on this IP uses the 1,000 requests/minute budget",
+    CONSTANTS.ERROR_CODE_ORDER_COST_EXCEEDS_BALANCE: "deposit collateral first",
+}
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One checklist line: PASS and INFO do not fail the run, FAIL does."""
+
+    name: str
+    outcome: str
+    detail: str
+    hint: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == FAIL
+
+
+def passed(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, PASS, detail)
+
+
+def failed(name: str, detail: str, hint: str = "") -> CheckResult:
+    return CheckResult(name, FAIL, detail, hint)
+
+
+def informed(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, INFO, detail)
+
+
+class CheckProblem(Exception):
+    """Why a check failed, with a hint for the user (never contains a secret)."""
+
+    def __init__(self, reason: str, hint: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    network: str = "mainnet"
+    base_url: Optional[str] = None
+    place_test_order: bool = False
+    market: Optional[str] = None
+    request_timeout: float = 15.0
+    stream_timeout: float = 20.0
+    book_deltas: int = 3
+    book_timeout: float = 30.0
+    order_timeout: float = 30.0
+
+    @property
+    def domain(self) -> str:
+        return NETWORK_DOMAINS[self.network]
+
+
+# ---------------------------------------------------------------------------------------------- settings
+
+def read_settings(env_file: Optional[Path], environ: Mapping[str, str]) -> Dict[str, str]:
+    """The credential and base-URL settings from ``env_file`` (if it exists), overridden by ``environ``."""
+    settings: Dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        settings.update({name: value for name, value in dotenv_values(env_file).items()
+                         if name in SETTING_ENV_NAMES and value})
+    settings.update({name: environ[name] for name in SETTING_ENV_NAMES if environ.get(name)})
+    return settings
+
+
+def parse_credential_fields(settings: Mapping[str, str]) -> ExtendedCredentials:
+    """Each field validated by the connector's parsers; the key pair is checked separately."""
+    missing = [name for name in CREDENTIAL_ENV_NAMES if not settings.get(name, "").strip()]
+    if missing:
+        raise CheckProblem(f"missing {', '.join(missing)}", "copy .env.example to .env and fill it in, or export them")
+    try:
+        return ExtendedCredentials(
+            api_key=parse_api_key(settings[API_KEY_ENV], API_KEY_ENV),
+            stark_private_key=parse_stark_private_key(settings[PRIVATE_KEY_ENV], PRIVATE_KEY_ENV),
+            stark_public_key=parse_stark_public_key(settings[PUBLIC_KEY_ENV], PUBLIC_KEY_ENV),
+            vault_id=parse_vault_id(settings[VAULT_ENV], VAULT_ENV),
+        )
+    except ValueError as error:
+        raise CheckProblem(str(error), "see .env.example for the expected formats") from None
+
+
+def check_key_consistency(credentials: ExtendedCredentials) -> CheckResult:
+    name = "key consistency"
+    try:
+        check_key_pair(credentials.stark_private_key, credentials.stark_public_key, PRIVATE_KEY_ENV, PUBLIC_KEY_ENV)
+    except ValueError as error:
+        return failed(name, str(error), HINT_KEY_PAIR)
+    return passed(name, "the public key derived from the private key equals the configured one")
+
+
+def resolve_base_urls(options: CheckOptions, settings: Mapping[str, str]) -> web_utils.BaseUrls:
+    override = options.base_url or settings.get(CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR)
+    try:
+        if override:
+            return web_utils.parse_base_url_override(override)
+        return web_utils.base_urls(options.domain)
+    except ValueError as error:
+        raise CheckProblem(str(error), "use https://host[:port] (plain http only for 127.0.0.1/localhost)") from None
+
+
+def key_tail(api_key: str) -> str:
+    return "…" + api_key[-4:] if len(api_key) >= 8 else "(short key)"
+
+
+# ---------------------------------------------------------------------------------------------- venue access
+
+def venue_problem(http_status: int, payload: Any, what: str) -> CheckProblem:
+    """A REST error answer or a refused handshake as a reason (code and meaning) and a hint."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    code = code if isinstance(code, int) else http_status
+    meaning = CONSTANTS.ERROR_CODES.get(code, "")
+    reason = f"{what}: HTTP {http_status}" + (f", error {code}" if code != http_status else "")
+    reason += "".join(f" — {text}" for text in (meaning, message) if text)
+    hint = HINTS_BY_CODE.get(code) or HINTS_BY_CODE.get(http_status, "")
+    return CheckProblem(reason, hint)
+
+
+def transport_problem(error: BaseException, what: str, timeout: float) -> CheckProblem:
+    if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        return CheckProblem(f"{what}: no answer within {timeout:g} s", HINT_TIMEOUT)
+    return CheckProblem(f"{what}: {type(error).__name__}: {error}", HINT_UNREACHABLE)
+
+
+@dataclass(frozen=True)
+class VenueReply:
+    http_status: int
+    payload: Any
+
+    @property
+    def is_error(self) -> bool:
+        return self.http_status >= 400 or (isinstance(self.payload, dict) and self.payload.get("status") == "ERROR")
+
+    def data(self, what: str) -> Any:
+        if self.is_error:
+            raise venue_problem(self.http_status, self.payload, what)
+        return self.payload.get("data") if isinstance(self.payload, dict) else self.payload
+
+
+@dataclass
+class VenueClient:
+    """REST calls and stream connections to one Extended host; private ones carry the ``X-Api-Key`` header."""
+
+    session: aiohttp.ClientSession
+    urls: web_utils.BaseUrls
+    auth: ExtendedPerpetualAuth
+    request_timeout: float
+
+    def _headers(self, private: bool) -> Dict[str, str]:
+        return self.auth.header_for_authentication() if private else web_utils.public_ws_headers()
+
+    async def call(self, method: str, path: str, params: Optional[Dict[str, str]] = None,
+                   body: Optional[dict] = None, private: bool = True) -> VenueReply:
+        what = f"{method} {path}"
+        timeout = aiohttp.ClientTimeout(total=self.request_timeout)
+        try:
+            async with self.session.request(method, self.urls.rest + path, params=params, json=body,
+                                            headers=self._headers(private), timeout=timeout) as response:
+                return VenueReply(response.status, await _json_or_text(response))
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise transport_problem(error, what, self.request_timeout) from None
+
+    async def data(self, method: str, path: str, **kwargs: Any) -> Any:
+        return (await self.call(method, path, **kwargs)).data(f"{method} {path}")
+
+    @contextlib.asynccontextmanager
+    async def stream(self, path: str, private: bool) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+        what = f"stream {path}"
+        try:
+            ws = await asyncio.wait_for(self.session.ws_connect(
+                self.urls.stream + path, headers=self._headers(private),
+                heartbeat=CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL), self.request_timeout)
+        except aiohttp.WSServerHandshakeError as error:
+            raise venue_problem(error.status, None, what) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise transport_problem(error, what, self.request_timeout) from None
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
+
+async def _json_or_text(response: aiohttp.ClientResponse) -> Any:
+    text = await response.text()
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+async def collect_messages(ws: aiohttp.ClientWebSocketResponse, done: Callable[[List[dict]], bool],
+                           timeout: float) -> Tuple[List[dict], bool]:
+    """JSON messages until ``done(messages)`` or ``timeout``; returns them and whether ``done`` was reached."""
+    messages: List[dict] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not done(messages):
+                message = await ws.receive()
+                if message.type == aiohttp.WSMsgType.TEXT:
+                    messages.append(json.loads(message.data))
+                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                      aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
+                    raise CheckProblem(f"the server closed the stream (close code {ws.close_code}) after "
+                                       f"{len(messages)} messages", HINT_UNREACHABLE)
+    except TimeoutError:
+        return messages, False
+    return messages, True
+
+
+def message_types(messages: Sequence[dict]) -> List[str]:
+    return [str(message.get("type")) for message in messages]
+
+
+def seq_numbers(messages: Sequence[dict]) -> List[Any]:
+    return [message.get("seq") for message in messages]
+
+
+def is_increasing(numbers: Sequence[Any]) -> bool:
+    return all(isinstance(n, int) for n in numbers) and all(b > a for a, b in zip(numbers, numbers[1:]))
+
+
+def is_contiguous(numbers: Sequence[Any]) -> bool:
+    return all(isinstance(n, int) for n in numbers) and all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+
+
+# ---------------------------------------------------------------------------------------------- read-only checks
+
+@dataclass(frozen=True)
+class SampleMarket:
+    """The market the checks use: its ``/info/markets`` item and the signer's view of it."""
+
+    item: Mapping[str, Any] = field(repr=False)
+    signing: SigningMarket
+
+    @property
+    def name(self) -> str:
+        return self.signing.name
+
+
+@dataclass
+class CheckContext:
+    client: VenueClient
+    options: CheckOptions
+    credentials: ExtendedCredentials
+    keys_consistent: bool
+    market: Optional[SampleMarket] = None
+    taker_fee: Optional[Decimal] = None
+
+
+def decimal_field(item: Mapping[str, Any], key: str) -> Decimal:
+    try:
+        return Decimal(str(item[key]))
+    except (KeyError, InvalidOperation):
+        raise CheckProblem(f"the answer has no decimal {key!r}") from None
+
+
+def as_list(data: Any, what: str) -> List[Any]:
+    if not isinstance(data, list):
+        raise CheckProblem(f"{what}: expected a list, got {type(data).__name__}")
+    return data
+
+
+def pick_sample_market(items: List[Mapping[str, Any]], wanted: Optional[str]) -> SampleMarket:
+    if wanted:
+        chosen = next((item for item in items if item.get("name") == wanted), None)
+        if chosen is None:
+            raise CheckProblem(f"market {wanted} is not listed", "pick a listed market with --market")
+    else:
+        active = [item for item in items if item.get("status") == CONSTANTS.MARKET_STATUS_ACTIVE]
+        if not active:
+            raise CheckProblem("no ACTIVE market is listed")
+        chosen = next((item for item in active if item.get("name") == PREFERRED_SAMPLE_MARKET), active[0])
+    try:
+        return SampleMarket(chosen, SigningMarket.from_api(chosen))
+    except ValueError as error:
+        raise CheckProblem(f"market {chosen.get('name')}: {error}") from None
+
+
+async def check_markets(context: CheckContext) -> str:
+    items = as_list(await context.client.data("GET", CONSTANTS.MARKETS_PATH_URL, private=False), "markets")
+    context.market = pick_sample_market(items, context.options.market)
+    market = context.market.signing
+    return (f"{len(items)} markets; sample {market.name}: tick {market.min_price_change}, "
+            f"step {market.min_order_size_change}, min size {market.min_order_size}")
+
+
+def require_market(context: CheckContext) -> SampleMarket:
+    if context.market is None:
+        raise CheckProblem("skipped: no sample market (the markets check failed)")
+    return context.market
+
+
+async def check_fees(context: CheckContext) -> str:
+    name = require_market(context).name
+    rows = as_list(await context.client.data("GET", CONSTANTS.FEES_PATH_URL, params={"market": name}), "fees")
+    row = next((row for row in rows if isinstance(row, dict) and row.get("market") == name), None)
+    if row is None:
+        raise CheckProblem(f"no fee entry for {name} in the answer")
+    context.taker_fee = decimal_field(row, "takerFeeRate")
+    return f"{name}: maker {decimal_field(row, 'makerFeeRate')}, taker {context.taker_fee}"
+
+
+async def check_balance(context: CheckContext) -> str:
+    reply = await context.client.call("GET", CONSTANTS.BALANCE_PATH_URL)
+    if reply.http_status == CONSTANTS.HTTP_NOT_FOUND:
+        return "zero balance (the venue answers 404 until the first deposit)"
+    balance = reply.data(f"GET {CONSTANTS.BALANCE_PATH_URL}")
+    if not isinstance(balance, dict):
+        raise CheckProblem("balance: the answer is not an object")
+    shown = [f"{key} {balance[key]}" for key in ("equity", "availableForTrade") if key in balance]
+    return ", ".join(shown) or "answered"
+
+
+async def check_positions(context: CheckContext) -> str:
+    positions = as_list(await context.client.data("GET", CONSTANTS.POSITIONS_PATH_URL), "positions")
+    markets = sorted({str(position.get("market")) for position in positions if isinstance(position, dict)})
+    return f"{len(positions)} open" + (f" ({', '.join(markets)})" if markets else "")
+
+
+async def check_open_orders(context: CheckContext) -> str:
+    orders = as_list(await context.client.data("GET", CONSTANTS.OPEN_ORDERS_PATH_URL), "open orders")
+    return f"{len(orders)} open"
+
+
+async def check_leverage(context: CheckContext) -> str:
+    name = require_market(context).name
+    rows = as_list(await context.client.data("GET", CONSTANTS.LEVERAGE_PATH_URL, params={"market": name}),
+                   "leverage")
+    row = next((row for row in rows if isinstance(row, dict) and row.get("market") == name), None)
+    if row is None:
+        raise CheckProblem(f"no leverage entry for {name} in the answer")
+    return f"{name}: {decimal_field(row, 'leverage')}x"
+
+
+def has_account_snapshots(messages: List[dict]) -> bool:
+    return set(ACCOUNT_SNAPSHOT_TYPES) <= set(message_types(messages))
+
+
+async def receive_account_snapshots(context: CheckContext) -> str:
+    """Connect (key in the handshake header), wait for the three snapshots, report their seq order, drop."""
+    timeout = context.options.stream_timeout
+    async with context.client.stream(CONSTANTS.WS_ACCOUNT_PATH, private=True) as ws:
+        messages, complete = await collect_messages(ws, has_account_snapshots, timeout)
+    types, seqs = message_types(messages), seq_numbers(messages)
+    if not complete:
+        missing = sorted(set(ACCOUNT_SNAPSHOT_TYPES) - set(types))
+        raise CheckProblem(f"no {', '.join(missing)} snapshot within {timeout:g} s (got {types})", HINT_TIMEOUT)
+    if not is_increasing(seqs):
+        raise CheckProblem(f"snapshots {types} arrived with seq {seqs}, not increasing")
+    order = ", ".join(f"{kind}#{seq}" for kind, seq in zip(types, seqs))
+    return f"X-Api-Key header accepted; snapshots {order} (seq increasing)"
+
+
+async def reconnect_account_stream(context: CheckContext) -> str:
+    return "reconnected after the drop; " + (await receive_account_snapshots(context)).split("; ", 1)[1]
+
+
+def book_problem(messages: Sequence[dict]) -> Optional[str]:
+    """Why an order-book message sequence is wrong, or None: SNAPSHOT first, then DELTAs, seq contiguous."""
+    types, seqs = message_types(messages), seq_numbers(messages)
+    if not types or types[0] != BOOK_SNAPSHOT:
+        return f"the first message is {types[0] if types else 'missing'}, not {BOOK_SNAPSHOT}"
+    if any(kind not in (BOOK_SNAPSHOT, BOOK_DELTA) for kind in types):
+        return f"unexpected message types {sorted(set(types))}"
+    if not is_contiguous(seqs):
+        return f"seq not contiguous: {seqs}"
+    return None
+
+
+async def check_order_book_stream(context: CheckContext) -> str:
+    name = require_market(context).name
+    wanted, timeout = context.options.book_deltas, context.options.book_timeout
+    path = CONSTANTS.WS_ORDER_BOOK_PATH.format(market=name)
+    async with context.client.stream(path, private=False) as ws:
+        messages, _ = await collect_messages(
+            ws, lambda received: message_types(received).count(BOOK_DELTA) >= wanted, timeout)
+    problem = book_problem(messages)
+    if problem is not None:
+        raise CheckProblem(f"{path}: {problem}")
+    deltas = message_types(messages).count(BOOK_DELTA)
+    if deltas == 0:
+        raise CheckProblem(f"{path}: SNAPSHOT but no DELTA within {timeout:g} s", "raise --book-timeout")
+    seqs = seq_numbers(messages)
+    return f"{name}: SNAPSHOT then {deltas} DELTAs (of {wanted} wanted), seq {seqs[0]}..{seqs[-1]} contiguous"
+
+
+READ_ONLY_CHECKS: Tuple[Tuple[str, Callable[[CheckContext], Any]], ...] = (
+    ("markets", check_markets),
+    ("fees", check_fees),
+    ("balance", check_balance),
+    ("positions", check_positions),
+    ("open orders", check_open_orders),
+    ("leverage", check_leverage),
+    ("account stream", receive_account_snapshots),
+    ("account stream reconnect", reconnect_account_stream),
+    ("order book stream", check_order_book_stream),
+)
+
+
+async def run_check(name: str, check: Callable[[CheckContext], Any], context: CheckContext) -> CheckResult:
+    try:
+        return passed(name, await check(context))
+    except CheckProblem as problem:
+        return failed(name, problem.reason, problem.hint)
+
+
+# ---------------------------------------------------------------------------------------------- assumption probes
+
+def new_external_id(tag: str) -> str:
+    """A Hummingbot-format client order id (HBOT prefix, at most 32 characters of [A-Za-z0-9-])."""
+    return f"{CONSTANTS.HBOT_ORDER_ID_PREFIX}-{tag}-{secrets.token_hex(6)}"[:CONSTANTS.MAX_ORDER_ID_LEN]
+
+
+def describe_reply(reply: VenueReply) -> str:
+    """What the venue answered, briefly: HTTP status plus the error code / message, or the data's shape."""
+    payload = reply.payload
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error = payload["error"]
+        return f"HTTP {reply.http_status}, error {error.get('code')} {error.get('message') or ''}".rstrip()
+    data = payload.get("data") if isinstance(payload, dict) else payload
+    if isinstance(data, list):
+        return f"HTTP {reply.http_status}, a list of {len(data)}"
+    return f"HTTP {reply.http_status}, {type(data).__name__}"
+
+
+async def probe_unknown_external_id(context: CheckContext) -> str:
+    """ASSUMPTIONS: how the venue answers a lookup of an external id it never saw (404 or an empty list)."""
+    external_id = new_external_id("NONE")
+    path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=external_id)
+    reply = await context.client.call("GET", path)
+    return f"GET /user/orders/external/<unknown HBOT id> -> {describe_reply(reply)}"
+
+
+async def probe_unknown_order_id(context: CheckContext) -> str:
+    """ASSUMPTIONS: how the venue answers a lookup of an order id that does not exist."""
+    reply = await context.client.call("GET", CONSTANTS.ORDER_BY_ID_PATH_URL.format(order_id=1))
+    return f"GET /user/orders/1 -> {describe_reply(reply)}"
+
+
+ASSUMPTION_PROBES: Tuple[Tuple[str, Callable[[CheckContext], Any]], ...] = (
+    ("assumption: unknown external id lookup", probe_unknown_external_id),
+    ("assumption: unknown order id lookup", probe_unknown_order_id),
+)
+
+
+async def run_probe(name: str, probe: Callable[[CheckContext], Any], context: CheckContext) -> CheckResult:
+    """Informational: report what the venue answered; not being able to ask is not a failure of the keys."""
+    try:
+        return informed(name, await probe(context))
+    except CheckProblem as problem:
+        return informed(name, f"could not ask: {problem.reason}")
+
+
+# ---------------------------------------------------------------------------------------------- test order
+
+@dataclass(frozen=True)
+class TestOrderPlan:
+    market: SigningMarket
+    external_id: str
+    qty: Decimal
+    price: Decimal
+    fee_rate: Decimal
+
+
+def round_up_to(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(ROUND_CEILING) * step
+
+
+def plan_test_order(market: SampleMarket, fee_rate: Decimal) -> TestOrderPlan:
+    """A minimum-size BUY at best bid x 0.8, but not below mark x (1 - limitPriceFloor), under the best bid."""
+    stats, trading = market.item.get("marketStats") or {}, market.item.get("tradingConfig") or {}
+    best_bid, mark = decimal_field(stats, "bidPrice"), decimal_field(stats, "markPrice")
+    floor_ratio = decimal_field(trading, "limitPriceFloor") if "limitPriceFloor" in trading else Decimal(0)
+    signing = market.signing
+    lowest_allowed = mark * (1 - floor_ratio) + signing.min_price_change
+    price = round_up_to(max(best_bid * TEST_ORDER_BID_FRACTION, lowest_allowed), signing.min_price_change)
+    if best_bid <= 0 or price >= best_bid:
+        raise CheckProblem(f"no safe resting price on {signing.name} (best bid {best_bid}, mark {mark}, "
+                           f"floor ratio {floor_ratio})", "try another market with --market")
+    qty = round_up_to(max(signing.min_order_size, signing.min_order_size_change), signing.min_order_size_change)
+    return TestOrderPlan(signing, new_external_id("CHECK"), qty, price, fee_rate)
+
+
+def signed_test_order_body(credentials: ExtendedCredentials, domain: str, plan: TestOrderPlan) -> dict:
+    account = StarkAccount(vault=credentials.vault_id, public_key=credentials.stark_public_key,
+                           private_key=credentials.stark_private_key)
+    now_ms = int(time.time() * 1000)
+    return build_order_body(
+        account, signing_domain_for(domain), plan.market, external_id=plan.external_id,
+        side=CONSTANTS.SIDE_BUY, order_type=CONSTANTS.ORDER_TYPE_LIMIT, qty=plan.qty, price=plan.price,
+        fee_rate=plan.fee_rate, expiry_ms=now_ms + TEST_ORDER_LIFETIME_MS, nonce=draw_nonce(random.SystemRandom()),
+        now_ms=now_ms, time_in_force=CONSTANTS.TIME_IN_FORCE_GTT, post_only=True,
+        self_trade_protection=CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
+
+
+def order_statuses(messages: Sequence[dict], external_id: str) -> List[Tuple[str, str]]:
+    """(status, statusReason) of every update of ``external_id`` in account-stream ORDER messages."""
+    found = []
+    for message in messages:
+        data = message.get("data") if message.get("type") == "ORDER" else None
+        for order in (data.get("orders") or []) if isinstance(data, dict) else []:
+            if isinstance(order, dict) and order.get("externalId") == external_id:
+                found.append((str(order.get("status")), str(order.get("statusReason") or "")))
+    return found
+
+
+async def await_order_status(ws: aiohttp.ClientWebSocketResponse, external_id: str, wanted: str,
+                             timeout: float) -> str:
+    """Wait for ``wanted`` (or any final status) of the order on the account stream; returns the status seen."""
+    def settled(messages: List[dict]) -> bool:
+        return any(status == wanted or status in ORDER_FINAL_STATUSES
+                   for status, _ in order_statuses(messages, external_id))
+
+    messages, complete = await collect_messages(ws, settled, timeout)
+    if not complete:
+        raise CheckProblem(f"the order was not seen {wanted} on the account stream within {timeout:g} s",
+                           HINT_TIMEOUT)
+    status, reason = next((status, reason) for status, reason in order_statuses(messages, external_id)
+                          if status == wanted or status in ORDER_FINAL_STATUSES)
+    if status != wanted:
+        raise CheckProblem(f"the order went {status}" + (f" ({reason})" if reason else "") + f", not {wanted}")
+    return status
+
+
+class Recorder:
+    """Collects results and hands each to ``report`` as soon as it is known (the CLI prints it)."""
+
+    def __init__(self, report: Callable[[CheckResult], None]):
+        self.results: List[CheckResult] = []
+        self._report = report
+
+    def record(self, result: CheckResult) -> None:
+        self.results.append(result)
+        self._report(result)
+
+
+@dataclass
+class OrderTracking:
+    may_be_open: bool = False
+
+
+async def submit_test_order(context: CheckContext, body: dict, tracking: OrderTracking) -> None:
+    tracking.may_be_open = True  # from here on an interruption may leave the order resting
+    reply = await context.client.call("POST", CONSTANTS.ORDER_PATH_URL, body=body)
+    if reply.is_error:
+        tracking.may_be_open = False
+        raise venue_problem(reply.http_status, reply.payload, f"POST {CONSTANTS.ORDER_PATH_URL}")
+
+
+async def cancel_test_order(context: CheckContext, external_id: str) -> None:
+    await context.client.data("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
+
+
+async def clean_up_test_order(context: CheckContext, external_id: str) -> CheckResult:
+    """Last resort (failure or interruption): cancel by external id; 404 means nothing is resting."""
+    name = "test order cleanup"
+    reply = None
+    with contextlib.suppress(CheckProblem):
+        reply = await context.client.call("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
+    if reply is not None and not reply.is_error:
+        return passed(name, f"cancelled {external_id}")
+    if reply is not None and reply.http_status == CONSTANTS.HTTP_NOT_FOUND:
+        return informed(name, f"nothing to cancel: {external_id} is not open")
+    return failed(name, f"could not cancel {external_id}" + (f" ({describe_reply(reply)})" if reply else ""),
+                  "cancel it by hand on extended.exchange (Orders tab)")
+
+
+async def place_and_cancel(context: CheckContext, plan: TestOrderPlan, body: dict, recorder: Recorder) -> None:
+    """POST, see NEW, DELETE, see CANCELLED on one account-stream connection; clean up on any exit."""
+    timeout, external_id = context.options.order_timeout, plan.external_id
+    async with context.client.stream(CONSTANTS.WS_ACCOUNT_PATH, private=True) as ws:
+        await collect_messages(ws, has_account_snapshots, context.options.stream_timeout)
+        tracking = OrderTracking()
+        try:
+            await submit_test_order(context, body, tracking)
+            await await_order_status(ws, external_id, "NEW", timeout)
+            recorder.record(passed("test order placed", f"post-only BUY {plan.qty} {plan.market.name} @ "
+                                   f"{plan.price} signed by the connector, seen NEW ({external_id})"))
+            await cancel_test_order(context, external_id)
+            await await_order_status(ws, external_id, "CANCELLED", timeout)
+            tracking.may_be_open = False
+            recorder.record(passed("test order cancelled", "DELETE /user/order?externalId=..., seen CANCELLED"))
+        finally:
+            if tracking.may_be_open:
+                recorder.record(await clean_up_test_order(context, external_id))
+
+
+def prepare_test_order(context: CheckContext) -> Tuple[TestOrderPlan, dict]:
+    if not context.keys_consistent:
+        raise CheckProblem("not placed: the key consistency check failed", HINT_KEY_PAIR)
+    if context.taker_fee is None:
+        raise CheckProblem("not placed: no fee rate (the fees check failed)")
+    plan = plan_test_order(require_market(context), context.taker_fee)
+    try:
+        return plan, signed_test_order_body(context.credentials, context.options.domain, plan)
+    except ValueError as error:
+        raise CheckProblem(f"not placed: the signer refused the order: {error}") from None
+
+
+async def run_test_order(context: CheckContext, recorder: Recorder) -> None:
+    try:
+        plan, body = prepare_test_order(context)
+        await place_and_cancel(context, plan, body, recorder)
+    except CheckProblem as problem:
+        recorder.record(failed("test order", problem.reason, problem.hint))
+
+
+# ---------------------------------------------------------------------------------------------- orchestration
+
+def describe_credentials(credentials: ExtendedCredentials) -> str:
+    public_hex = hex(credentials.stark_public_key)
+    return (f"API key {key_tail(credentials.api_key)}, vault {credentials.vault_id}, "
+            f"public key {public_hex[:8]}…{public_hex[-4:]}")
+
+
+async def run_checks(options: CheckOptions, settings: Mapping[str, str],
+                     report: Callable[[CheckResult], None] = lambda result: None) -> List[CheckResult]:
+    """Every check in order; results go to ``report`` as they come and are returned at the end."""
+    recorder = Recorder(report)
+    try:
+        urls = resolve_base_urls(options, settings)
+        recorder.record(informed("server", f"{urls.rest} ({options.network}"
+                                 + (", overridden)" if urls.overridden else ")")))
+        credentials = parse_credential_fields(settings)
+    except CheckProblem as problem:
+        recorder.record(failed("configuration", problem.reason, problem.hint))
+        return recorder.results
+    recorder.record(passed("credentials", describe_credentials(credentials)))
+    consistency = check_key_consistency(credentials)
+    recorder.record(consistency)
+    async with aiohttp.ClientSession() as session:
+        client = VenueClient(session, urls, ExtendedPerpetualAuth(credentials.api_key), options.request_timeout)
+        context = CheckContext(client, options, credentials, keys_consistent=not consistency.failed)
+        for name, check in READ_ONLY_CHECKS:
+            recorder.record(await run_check(name, check, context))
+        for name, probe in ASSUMPTION_PROBES:
+            recorder.record(await run_probe(name, probe, context))
+        if options.place_test_order:
+            await run_test_order(context, recorder)
+    return recorder.results
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Check Extended API keys against the live exchange.")
+    parser.add_argument("--network", choices=sorted(NETWORK_DOMAINS), default="mainnet")
+    parser.add_argument("--base-url", help=f"another Extended-compatible host (else ${CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR})")
+    parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE, help="credentials file (default: .env)")
+    parser.add_argument("--market", help="market for fees, leverage, the book stream and the test order")
+    parser.add_argument("--place-test-order", action="store_true",
+                        help="also place a minimum-size post-only order far from the market, then cancel it")
+    parser.add_argument("--yes", action="store_true", help="do not ask before placing the test order")
+    defaults = CheckOptions()
+    for flag, value, what in (("--request-timeout", defaults.request_timeout, "seconds per REST call / handshake"),
+                              ("--stream-timeout", defaults.stream_timeout, "seconds to wait for snapshots"),
+                              ("--book-timeout", defaults.book_timeout, "seconds to wait for book deltas"),
+                              ("--order-timeout", defaults.order_timeout, "seconds to see an order update")):
+        parser.add_argument(flag, type=float, default=value, help=f"{what} (default {value:g})")
+    parser.add_argument("--book-deltas", type=int, default=defaults.book_deltas, help="book deltas to wait for")
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(network=args.network, base_url=args.base_url, place_test_order=args.place_test_order,
+                        market=args.market, request_timeout=args.request_timeout,
+                        stream_timeout=args.stream_timeout, book_deltas=args.book_deltas,
+                        book_timeout=args.book_timeout, order_timeout=args.order_timeout)
+
+
+def confirmed(network: str, ask: Callable[[str], str]) -> bool:
+    question = (f"Place a minimum-size post-only BUY far below the market on Extended {network}, "
+                "and cancel it right after? [y/N] ")
+    try:
+        return ask(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def secrets_of(settings: Mapping[str, str]) -> List[str]:
+    """The texts that must never be printed: the API key and the private key (as given, and bare hex)."""
+    values = [settings.get(API_KEY_ENV, "").strip(), settings.get(PRIVATE_KEY_ENV, "").strip()]
+    values += [value[2:] for value in values if value.lower().startswith("0x")]
+    return [value for value in values if len(value) >= 6]
+
+
+def redact(text: str, hidden: Sequence[str]) -> str:
+    for secret in hidden:
+        text = text.replace(secret, "***")
+    return text
+
+
+def format_result(result: CheckResult) -> str:
+    line = f"{MARKS[result.outcome]} {result.name}: {result.detail}"
+    return line + (f"\n    hint: {result.hint}" if result.hint else "")
+
+
+def summary(results: Sequence[CheckResult]) -> str:
+    failures = sum(result.failed for result in results)
+    checks = sum(result.outcome != INFO for result in results)
+    if failures:
+        return f"{failures} of {checks} checks failed."
+    return f"All {checks} checks passed."
+
+
+@contextlib.contextmanager
+def cancel_on_signals(task: "asyncio.Task[Any]", enabled: bool):
+    """SIGINT / SIGTERM cancel ``task`` once (so its finally blocks cancel a resting test order)."""
+    loop = asyncio.get_running_loop()
+    handled = (signal.SIGINT, signal.SIGTERM) if enabled else ()
+    for signal_number in handled:
+        loop.add_signal_handler(signal_number, lambda: task.cancelling() or task.cancel())
+    try:
+        yield
+    finally:
+        for signal_number in handled:
+            loop.remove_signal_handler(signal_number)
+
+
+async def main_async(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None,
+                     out: Any = None, ask: Callable[[str], str] = input, handle_signals: bool = True) -> int:
+    """The CLI: parse flags, read settings, ask before a test order, print the checklist; returns the exit code."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(list(argv))
+    settings = read_settings(args.env_file, os.environ if environ is None else environ)
+    options = options_from_args(args)
+    hidden = secrets_of(settings)
+
+    def emit(text: str) -> None:
+        print(redact(text, hidden), file=out, flush=True)
+
+    if options.place_test_order and not args.yes and not confirmed(options.network, ask):
+        emit("Test order not confirmed: running the read-only checks only.")
+        options = dataclasses.replace(options, place_test_order=False)
+    task = asyncio.current_task()
+    results: List[CheckResult] = []
+    try:
+        with cancel_on_signals(task, handle_signals):
+            results = await run_checks(options, settings, lambda result: emit(format_result(result)))
+    except asyncio.CancelledError:
+        emit("Interrupted.")
+        return 130
+    emit(summary(results))
+    return 1 if any(result.failed for result in results) else 0
+
+
+def main() -> None:
+    sys.exit(asyncio.run(main_async(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    main()
