@@ -16,6 +16,11 @@ def fmt(value: Decimal, places: int = 6) -> str:
     return str(value.quantize(Decimal(1).scaleb(-places)))
 
 
+def plain(value: Decimal) -> str:
+    """Shortest non-exponent decimal string ("97000", "0.5")."""
+    return format(value.normalize(), "f")
+
+
 @dataclass(frozen=True)
 class FeeRates:
     maker: Decimal = Decimal("0.0000")
@@ -71,7 +76,7 @@ class Position:
         return {
             "id": self.id, "accountId": account_id, "market": self.market, "side": self.side,
             "leverage": str(leverage), "size": str(abs(self.size)), "value": fmt(value),
-            "openPrice": str(self.open_price.normalize()), "markPrice": str(mark),
+            "openPrice": plain(self.open_price), "markPrice": str(mark),
             "liquidationPrice": str(self.liquidation_price(leverage)), "margin": fmt(margin),
             "unrealisedPnl": fmt(self.unrealised_pnl(mark)), "realisedPnl": fmt(self.realised_pnl),
             "adl": "0", "maxPositionSize": str(self.max_size),
@@ -89,11 +94,11 @@ class Position:
             "id": self.id, "accountId": account_id, "market": self.market,
             "side": self.side,
             "leverage": str(leverage), "size": str(abs(self.size)), "maxPositionSize": str(self.max_size),
-            "openPrice": str(self.open_price.normalize()), "realisedPnl": fmt(self.realised_pnl),
+            "openPrice": plain(self.open_price), "realisedPnl": fmt(self.realised_pnl),
             "createdTime": self.created_time,
         }
         if self.exit_qty > 0:
-            data["exitPrice"] = str((self.exit_value / self.exit_qty).normalize())
+            data["exitPrice"] = plain(self.exit_value / self.exit_qty)
             data["exitType"] = self.exit_type or "TRADE"
         if self.closed_time is not None:
             data["closedTime"] = self.closed_time

@@ -42,6 +42,10 @@ class OrderRequest:
     post_only: bool
     self_trade_protection: str
     cancel_id: Optional[str]
+    has_conditional_parts: bool = False
+
+
+CONDITIONAL_FIELDS = ("trigger", "tpSlType", "takeProfit", "stopLoss")
 
 
 def _bad(message: str, code: int = errors.BAD_REQUEST) -> ApiError:
@@ -141,6 +145,7 @@ def parse_order_body(body: Any) -> OrderRequest:
         post_only=_bool(body, "postOnly"),
         self_trade_protection=_enum(body, "selfTradeProtectionLevel", STP_LEVELS, "ACCOUNT"),
         cancel_id=None if body.get("cancelId") is None else str(body["cancelId"]),
+        has_conditional_parts=any(body.get(key) is not None for key in CONDITIONAL_FIELDS),
     )
 
 
@@ -191,7 +196,7 @@ class Order:
             "timeInForce": self.time_in_force, "expireTime": self.expire_time,
         }
         if self.filled_qty > 0:
-            data["averagePrice"] = str(self.filled_value / self.filled_qty)
+            data["averagePrice"] = format((self.filled_value / self.filled_qty).normalize(), "f")
         if self.status_reason is not None:
             data["statusReason"] = self.status_reason
         return data

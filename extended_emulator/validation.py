@@ -37,8 +37,8 @@ def check_market(market: Optional[Market], req: OrderRequest) -> Market:
 
 
 def check_type(req: OrderRequest) -> None:
-    if req.order_type not in SUPPORTED_TYPES:
-        raise _fail(errors.ORDER_TYPE_NOT_ALLOWED, "Order type is not allowed")
+    if req.order_type not in SUPPORTED_TYPES or req.has_conditional_parts:
+        raise _fail(errors.ORDER_TYPE_NOT_ALLOWED, "Order type is not allowed (emulator: no conditional/TPSL)")
     if req.order_type == "MARKET" and req.time_in_force != "IOC":
         raise _fail(errors.MARKET_ORDER_MUST_BE_IOC, "Market order must have time in force IOC")
 
