@@ -123,23 +123,24 @@ class Exchange(PricesFundingAndTime):
         if replaced is not None and replaced.is_open:
             self._finish(replaced, "CANCELLED", "ORDER_REPLACED")
         book = self.books[order.market]
-        reason = self._pre_match_rejection(order, book)
-        if reason is not None:
-            self._finish(order, "REJECTED", reason)
+        outcome = self._pre_match_outcome(order, book)
+        if outcome is not None:
+            self._finish(order, *outcome)
         else:
             self._match(order, book)
         if publish:
             self.publish_book(order.market)
 
-    def _pre_match_rejection(self, order: Order, book: OrderBook) -> Optional[str]:
+    def _pre_match_outcome(self, order: Order, book: OrderBook) -> Optional[Tuple[str, str]]:
+        """(status, statusReason) when the order must end before matching, else None."""
         if order.post_only and book.would_cross(order):
-            return "POST_ONLY_FAILED"
+            return "REJECTED", "POST_ONLY_FAILED"
         if order.reduce_only and self._reducible_qty(order) < order.qty:
-            return "REDUCE_ONLY_FAILED"
+            return "REJECTED", "REDUCE_ONLY_FAILED"
         if order.time_in_force == "FOK":
             allowed = self._stp_allows(order)
             if book.fillable_qty(order, allowed) < order.qty or self._stp_blocks_before_fill(order, book):
-                return "NO_LIQUIDITY"
+                return "CANCELLED", "NO_LIQUIDITY"
         return None
 
     def _reducible_qty(self, order: Order) -> Decimal:
@@ -207,6 +208,8 @@ class Exchange(PricesFundingAndTime):
             self._fill_order(order, fill, is_taker, trade_id, now)
         if fill.maker.remaining <= 0:
             self.books[fill.maker.market].remove(fill.maker)
+        for account_id in {taker.account_id, fill.maker.account_id}:
+            self._enforce_reduce_only(self.accounts[account_id], taker.market, (taker.id, fill.maker.id))
         market = self.markets[taker.market]
         market.last_price = fill.price
         public = {"m": market.name, "S": taker.side, "tT": "TRADE", "T": now, "p": str(fill.price),
@@ -248,6 +251,12 @@ class Exchange(PricesFundingAndTime):
             self.emit_order(order)
         self.emit_balance(account)
         self.emit_position(account, order.market)
+
+    def _enforce_reduce_only(self, account: Account, market: str, busy: Tuple[int, ...]) -> None:
+        """Resting reduce-only orders that could now grow the position are cancelled."""
+        for order in account.open_orders(market):
+            if order.reduce_only and order.id not in busy and self._reducible_qty(order) < order.remaining:
+                self._finish(order, "CANCELLED", "REDUCE_ONLY_FAILED")
 
     def _apply_position(self, account: Account, market: str, signed_qty: Decimal, price: Decimal,
                         now: int) -> Decimal:
