@@ -1,0 +1,459 @@
+"""ExtendedPerpetualAPIOrderBookDataSource against mocked REST (aioresponses) and mocked sockets."""
+import asyncio
+import json
+import os
+from decimal import Decimal
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from unittest.mock import AsyncMock, patch
+
+import aiohttp
+from aioresponses import aioresponses
+from bidict import bidict
+
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_markets as markets,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
+    ExtendedPerpetualAPIOrderBookDataSource,
+)
+from hummingbot.connector.test_support.network_mocking_assistant import NetworkMockingAssistant
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.funding_info import FundingInfoUpdate
+from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection
+from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
+from test.hummingbot.connector.derivative.extended_perpetual.test_extended_perpetual_markets import (
+    DOC_FUNDING_MESSAGE,
+    DOC_INDEX_PRICE_MESSAGE,
+    DOC_MARK_PRICE_MESSAGE,
+    DOC_ORDER_BOOK_RESPONSE,
+    DOC_ORDER_BOOK_SNAPSHOT_MESSAGE,
+    DOC_PUBLIC_TRADES_MESSAGE,
+    DOC_STATS_RESPONSE,
+    market_item,
+    markets_response,
+)
+from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+
+STREAM_BASE = "wss://api.starknet.extended.exchange/stream.extended.exchange/v1"
+MARKETS_RESPONSE = markets_response(
+    market_item("BTC-USD", "BTC", last_price="42000"),
+    market_item("ETH-USD", "ETH", last_price="3085.7"),
+    market_item("OLD-USD", "OLD", status="DELISTED", active=False),
+)
+STREAM_PATHS = ("/orderbooks/{}", "/publicTrades/{}", "/funding/{}", "/prices/mark/{}", "/prices/index/{}")
+
+
+class FakeConnector:
+    """The two symbol-mapping methods the data source uses, fed by the markets module's own symbol map."""
+
+    def __init__(self, markets_payload: Dict[str, Any] = MARKETS_RESPONSE):
+        self.symbol_map: bidict = markets.symbol_map_from_markets(markets.parse_markets(markets_payload))
+
+    async def exchange_symbol_associated_to_pair(self, trading_pair: str) -> str:
+        return self.symbol_map.inverse[trading_pair]
+
+    async def trading_pair_associated_to_exchange_symbol(self, symbol: str) -> str:
+        return self.symbol_map[symbol]
+
+
+class FakeStreamSession:
+    """Stands in for aiohttp's session on ws_connect: every handshake opens a new mocked socket, recorded."""
+
+    def __init__(self, mocking_assistant: NetworkMockingAssistant):
+        self._mocking_assistant = mocking_assistant
+        self.handshakes: List[Tuple[str, Dict[str, Any], AsyncMock]] = []
+        self.refuse_with: Optional[Exception] = None
+
+    async def ws_connect(self, url: str, **kwargs) -> AsyncMock:
+        if self.refuse_with is not None:
+            self.handshakes.append((url, kwargs, None))
+            raise self.refuse_with
+        socket = self._mocking_assistant.create_websocket_mock()
+        self.handshakes.append((url, kwargs, socket))
+        return socket
+
+    def sockets(self, path: str) -> List[AsyncMock]:
+        return [socket for url, _, socket in self.handshakes if url.endswith(path) and socket is not None]
+
+    def urls(self) -> List[str]:
+        return [url for url, _, _ in self.handshakes]
+
+    async def close(self):
+        return None
+
+
+class StubConnectionsFactory:
+    def __init__(self, ws_session: FakeStreamSession, rest_session: aiohttp.ClientSession):
+        self._ws_session, self._rest_session = ws_session, rest_session
+
+    async def get_ws_connection(self) -> WSConnection:
+        return WSConnection(aiohttp_client_session=self._ws_session)
+
+    async def get_rest_connection(self) -> RESTConnection:
+        return RESTConnection(aiohttp_client_session=self._rest_session)
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 2.0):
+    """Lets the event loop run until ``predicate`` holds (fails the test after ``timeout``)."""
+    async def wait():
+        while not predicate():
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(wait(), timeout)
+
+
+def book_message(seq: int, kind: str = "DELTA", bids=(), asks=(), market: str = "BTC-USD") -> Dict[str, Any]:
+    return {"ts": 1701563440000 + seq, "type": kind, "seq": seq, "data": {
+        "m": market, "b": [{"p": p, "q": q} for p, q in bids], "a": [{"p": p, "q": q} for p, q in asks]}}
+
+
+def book_levels(order_book: OrderBook) -> Tuple[Dict[float, float], Dict[float, float]]:
+    return ({row.price: row.amount for row in order_book.bid_entries()},
+            {row.price: row.amount for row in order_book.ask_entries()})
+
+
+class DataSourceTestBase(IsolatedAsyncioWrapperTestCase):
+    trading_pairs = ["BTC-USD"]
+
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        env = patch.dict(os.environ, {}, clear=False)
+        env.start()
+        self.addCleanup(env.stop)
+        os.environ.pop(CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR, None)
+        self.mocking_assistant = NetworkMockingAssistant()
+        await self.mocking_assistant.async_init()
+        self.streams = FakeStreamSession(self.mocking_assistant)
+        self.rest_session = aiohttp.ClientSession()
+        api_factory = web_utils.build_api_factory()
+        api_factory._connections_factory = StubConnectionsFactory(self.streams, self.rest_session)
+        self.connector = FakeConnector()
+        self.data_source = ExtendedPerpetualAPIOrderBookDataSource(
+            trading_pairs=list(self.trading_pairs), connector=self.connector, api_factory=api_factory)
+        self.sleep_delays: List[float] = []
+        self.data_source._sleep = self.record_sleep
+        self.tasks: List[asyncio.Task] = []
+        self.output = {name: asyncio.Queue() for name in ("diff", "trade", "funding")}
+
+    async def asyncTearDown(self):
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.rest_session.close()
+        await super().asyncTearDown()
+
+    async def record_sleep(self, delay: float):
+        self.sleep_delays.append(delay)
+        await asyncio.sleep(0)
+
+    def start(self, coroutine: Awaitable) -> asyncio.Task:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.append(task)
+        return task
+
+    def start_listening(self):
+        self.start(self.data_source.listen_for_subscriptions())
+        self.start(self.data_source.listen_for_order_book_diffs(self.local_event_loop, self.output["diff"]))
+        self.start(self.data_source.listen_for_trades(self.local_event_loop, self.output["trade"]))
+        self.start(self.data_source.listen_for_funding_info(self.output["funding"]))
+
+    async def socket(self, path: str, index: int = 0) -> AsyncMock:
+        await eventually(lambda: len(self.streams.sockets(path)) > index)
+        return self.streams.sockets(path)[index]
+
+    async def send(self, socket: AsyncMock, *payloads: Any):
+        for payload in payloads:
+            text = payload if isinstance(payload, str) else json.dumps(payload)
+            self.mocking_assistant.add_websocket_aiohttp_message(socket, text)
+        await self.mocking_assistant.run_until_all_aiohttp_messages_delivered(socket)
+
+    async def next_output(self, name: str, timeout: float = 1.0):
+        return await asyncio.wait_for(self.output[name].get(), timeout)
+
+    async def diffs_applied(self, order_book: OrderBook, count: int):
+        for _ in range(count):
+            message: OrderBookMessage = await self.next_output("diff")
+            self.assertIs(OrderBookMessageType.DIFF, message.type)
+            order_book.apply_diffs(message.bids, message.asks, message.update_id)
+
+
+class RestTests(DataSourceTestBase):
+    @aioresponses()
+    async def test_rest_snapshot_has_documented_levels_and_increasing_update_ids(self, http):
+        url = web_utils.rest_url("/info/markets/BTC-USD/orderbook")
+        http.get(url, payload=DOC_ORDER_BOOK_RESPONSE, repeat=True)
+        first = await self.data_source._order_book_snapshot("BTC-USD")
+        second = await self.data_source._order_book_snapshot("BTC-USD")
+        self.assertIs(OrderBookMessageType.SNAPSHOT, first.type)
+        self.assertEqual([(61827.7, 0.04852), (61820.5, 0.50274)], [(r.price, r.amount) for r in first.bids])
+        self.assertEqual([(61840.3, 0.04852), (61864.1, 0.4998)], [(r.price, r.amount) for r in first.asks])
+        self.assertGreater(second.update_id, first.update_id)
+        [request] = http.requests[("GET", aiohttp.client.URL(url))][:1]
+        self.assertEqual(CONSTANTS.USER_AGENT, request.kwargs["headers"][CONSTANTS.USER_AGENT_HEADER])
+
+    @aioresponses()
+    async def test_new_order_book_from_rest_before_any_stream_snapshot(self, http):
+        http.get(web_utils.rest_url("/info/markets/BTC-USD/orderbook"), payload=DOC_ORDER_BOOK_RESPONSE)
+        order_book = await self.data_source.get_new_order_book("BTC-USD")
+        self.assertEqual(61827.7, order_book.get_price(False))
+        self.assertEqual(61840.3, order_book.get_price(True))
+
+    @aioresponses()
+    async def test_funding_info_from_stats_with_current_rate_and_next_funding_in_seconds(self, http):
+        http.get(web_utils.rest_url("/info/markets/BTC-USD/stats"), payload=DOC_STATS_RESPONSE)
+        info = await self.data_source.get_funding_info("BTC-USD")
+        self.assertEqual(Decimal("-0.000059"), info.rate)
+        self.assertEqual(1716192000, info.next_funding_utc_timestamp)
+        self.assertEqual(Decimal("3088.439710293828"), info.mark_price)
+        self.assertEqual(Decimal("3089.556987078441"), info.index_price)
+
+    @aioresponses()
+    async def test_last_traded_prices_from_market_stats(self, http):
+        http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE)
+        prices = await self.data_source.get_last_traded_prices(["BTC-USD", "ETH-USD"])
+        self.assertEqual({"BTC-USD": 42000.0, "ETH-USD": 3085.7}, prices)
+
+    @aioresponses()
+    async def test_exchange_error_is_raised_not_turned_into_an_empty_book(self, http):
+        http.get(web_utils.rest_url("/info/markets/BTC-USD/orderbook"),
+                 payload={"status": "ERROR", "error": {"code": "NOT_FOUND", "message": "Market not found"}})
+        with self.assertRaisesRegex(IOError, "Market not found"):
+            await self.data_source._order_book_snapshot("BTC-USD")
+
+
+class OrderBookStreamTests(DataSourceTestBase):
+    async def test_snapshot_then_additive_deltas_removing_and_adding_levels(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        order_book = OrderBook()
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, bids=[("25670", "0.25")]),
+                        book_message(3, bids=[("25670", "-0.35"), ("25660", "0.2")], asks=[("25770", "0.05")]),
+                        book_message(4, asks=[("25780", "0.1"), ("25780", "0.2"), ("25780", "-0.3")]))
+        await self.diffs_applied(order_book, 4)
+        bids, asks = book_levels(order_book)
+        self.assertEqual({25660.0: 0.2}, bids)  # 0.1 + 0.25 - 0.35 is exactly zero: the level is gone
+        self.assertEqual({25770.0: 0.15}, asks)  # 25780: 0.1 + 0.2 - 0.3 is exactly zero too
+
+    async def test_seq_gap_drops_the_connection_and_the_fresh_snapshot_replaces_the_book(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        order_book = OrderBook()
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, bids=[("25600", "1")]))
+        await self.diffs_applied(order_book, 2)
+        await self.send(socket, book_message(4, bids=[("25500", "9")]))  # seq 3 is missing
+        fresh = await self.socket("/orderbooks/BTC-USD", index=1)
+        await self.send(fresh, book_message(1, "SNAPSHOT", bids=[("25650", "2")], asks=[("25700", "1")]))
+        await self.diffs_applied(order_book, 1)
+        self.assertEqual(({25650.0: 2.0}, {25700.0: 1.0}), book_levels(order_book))
+        self.assertEqual([CONSTANTS.WS_RECONNECT_INITIAL_DELAY], self.sleep_delays)
+        self.assertTrue(self.output["diff"].empty())
+
+    async def test_a_new_connection_snapshot_gets_a_higher_update_id_than_everything_before(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, bids=[("1", "1")]),
+                        book_message(4))
+        fresh = await self.socket("/orderbooks/BTC-USD", index=1)
+        await self.send(fresh, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
+        ids = [(await self.next_output("diff")).update_id for _ in range(3)]
+        self.assertEqual(sorted(ids), ids)
+        self.assertEqual(3, len(set(ids)))
+
+    async def test_malformed_messages_are_logged_and_skipped_the_listener_lives_on(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        order_book = OrderBook()
+        with self.assertLogs(level="WARNING") as logs:
+            await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "{not json", {"type": "DELTA"},
+                            book_message(2, "FULL"), {"seq": 3, "type": "DELTA", "ts": 1},
+                            book_message(4, bids=[("25670", "0.4")]))
+            await self.diffs_applied(order_book, 2)
+        self.assertEqual({25670.0: 0.5}, book_levels(order_book)[0])
+        self.assertEqual(1, len(self.streams.sockets("/orderbooks/BTC-USD")))
+        self.assertTrue(any("not json" in line for line in logs.output))
+        self.assertTrue(any("FULL" in line for line in logs.output))
+
+    async def test_new_order_book_after_streaming_is_the_streamed_book(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, asks=[("25780", "3")]))
+        await eventually(lambda: self.output["diff"].qsize() == 2)
+        order_book = await self.data_source.get_new_order_book("BTC-USD")  # no REST mocked: must not be called
+        self.assertEqual(({25670.0: 0.1}, {25770.0: 0.1, 25780.0: 3.0}), book_levels(order_book))
+
+
+class TradeAndFundingStreamTests(DataSourceTestBase):
+    async def test_public_trades_keep_taker_side_id_and_trade_type(self):
+        self.start_listening()
+        socket = await self.socket("/publicTrades/BTC-USD")
+        liquidation = {"ts": 1, "seq": 3, "data": [
+            {"m": "BTC-USD", "S": "SELL", "tT": "LIQUIDATION", "T": 1701563441000, "p": "25600", "q": "2", "i": 25125}]}
+        await self.send(socket, {**DOC_PUBLIC_TRADES_MESSAGE, "seq": 1}, liquidation)
+        buy, sell = await self.next_output("trade"), await self.next_output("trade")
+        self.assertEqual((float(TradeType.BUY.value), 25124, Decimal("25670"), Decimal("0.1"), "TRADE"),
+                         (buy.content["trade_type"], buy.trade_id, buy.content["price"], buy.content["amount"],
+                          buy.content["exchange_trade_type"]))
+        self.assertEqual("BTC-USD", buy.trading_pair)
+        self.assertEqual(1701563440.0, buy.timestamp)
+        self.assertEqual((float(TradeType.SELL.value), "LIQUIDATION"),
+                         (sell.content["trade_type"], sell.content["exchange_trade_type"]))
+
+    async def test_stale_trades_are_skipped_and_a_trade_gap_does_not_reconnect(self):
+        self.start_listening()
+        socket = await self.socket("/publicTrades/BTC-USD")
+        trade = DOC_PUBLIC_TRADES_MESSAGE["data"][0]
+        await self.send(socket, {"ts": 1, "seq": 1, "data": [{**trade, "i": 1}]},
+                        {"ts": 1, "seq": 3, "data": [{**trade, "i": 3}]},
+                        {"ts": 1, "seq": 2, "data": [{**trade, "i": 2}]},
+                        {"ts": 1, "seq": 4, "data": [{**trade, "i": 4}]})
+        ids = [(await self.next_output("trade")).trade_id for _ in range(3)]
+        self.assertEqual([1, 3, 4], ids)
+        self.assertEqual(1, len(self.streams.sockets("/publicTrades/BTC-USD")))
+
+    async def test_mark_and_index_streams_update_funding_info_prices(self):
+        self.start_listening()
+        await self.send(await self.socket("/prices/mark/BTC-USD"), DOC_MARK_PRICE_MESSAGE)
+        mark: FundingInfoUpdate = await self.next_output("funding")
+        await self.send(await self.socket("/prices/index/BTC-USD"), DOC_INDEX_PRICE_MESSAGE)
+        index: FundingInfoUpdate = await self.next_output("funding")
+        self.assertEqual(FundingInfoUpdate("BTC-USD", mark_price=Decimal("25670")), mark)
+        self.assertEqual(FundingInfoUpdate("BTC-USD", index_price=Decimal("25680")), index)
+
+    async def test_applied_funding_advances_next_funding_time_by_an_hour_and_keeps_the_current_rate(self):
+        self.start_listening()
+        await self.send(await self.socket("/funding/BTC-USD"), {**DOC_FUNDING_MESSAGE, "seq": 1})
+        update: FundingInfoUpdate = await self.next_output("funding")
+        # paid at 1701563440 s (00:30:40 past 1701561600, an hour boundary): next funding is 1701565200
+        self.assertEqual(FundingInfoUpdate("BTC-USD", next_funding_utc_timestamp=1701561600 + 3600), update)
+        self.assertIsNone(update.rate)
+
+    async def test_unknown_funding_message_type_is_logged_and_skipped(self):
+        self.start_listening()
+        socket = await self.socket("/prices/mark/BTC-USD")
+        with self.assertLogs(level="ERROR"):
+            await self.send(socket, {**DOC_MARK_PRICE_MESSAGE, "type": "XX"},
+                            {**DOC_MARK_PRICE_MESSAGE, "seq": 2})
+            update = await self.next_output("funding")
+        self.assertEqual(Decimal("25670"), update.mark_price)
+
+
+class MultiPairTests(DataSourceTestBase):
+    trading_pairs = ["BTC-USD", "ETH-USD", "OLD-USD"]
+
+    async def test_every_tradable_pair_gets_every_stream_and_messages_stay_with_their_pair(self):
+        with self.assertLogs(level="ERROR") as logs:
+            self.start_listening()
+            await eventually(lambda: len(self.streams.handshakes) == 10)
+        expected = {STREAM_BASE + path.format(pair) for path in STREAM_PATHS for pair in ("BTC-USD", "ETH-USD")}
+        self.assertEqual(expected, set(self.streams.urls()))
+        self.assertIn("OLD-USD", logs.output[0])
+        await self.send(await self.socket("/orderbooks/ETH-USD"), book_message(1, "SNAPSHOT", bids=[("3000", "1")]))
+        await self.send(await self.socket("/orderbooks/BTC-USD"), DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
+        first, second = await self.next_output("diff"), await self.next_output("diff")
+        self.assertEqual(("ETH-USD", [3000.0]), (first.trading_pair, [row.price for row in first.bids]))
+        self.assertEqual(("BTC-USD", [25670.0]), (second.trading_pair, [row.price for row in second.bids]))
+
+
+class SubscriptionTests(DataSourceTestBase):
+    async def test_subscribe_while_running_opens_the_pair_streams_and_unsubscribe_closes_them(self):
+        self.start_listening()
+        await eventually(lambda: len(self.streams.handshakes) == 5)
+        self.assertTrue(await self.data_source.subscribe_to_trading_pair("ETH-USD"))
+        eth_book = await self.socket("/orderbooks/ETH-USD")
+        await self.send(eth_book, book_message(1, "SNAPSHOT", bids=[("3000", "1")], market="ETH-USD"))
+        self.assertEqual("ETH-USD", (await self.next_output("diff")).trading_pair)
+        self.assertIn("ETH-USD", self.data_source._trading_pairs)
+
+        btc_tasks = list(self.data_source._stream_tasks["BTC-USD"])
+        self.assertTrue(await self.data_source.unsubscribe_from_trading_pair("BTC-USD"))
+        await eventually(lambda: all(task.done() for task in btc_tasks))
+        self.assertNotIn("BTC-USD", self.data_source._trading_pairs)
+        await self.send(eth_book, book_message(2, bids=[("3000", "1")], market="ETH-USD"))
+        self.assertEqual(2.0, (await self.next_output("diff")).bids[0].amount)
+        self.assertFalse(await self.data_source.unsubscribe_from_trading_pair("BTC-USD"))
+
+    async def test_subscribing_to_an_inactive_market_is_refused_without_opening_sockets(self):
+        self.start_listening()
+        await eventually(lambda: len(self.streams.handshakes) == 5)
+        with self.assertLogs(level="ERROR"):
+            self.assertFalse(await self.data_source.subscribe_to_trading_pair("OLD-USD"))
+        self.assertNotIn("OLD-USD", self.data_source._trading_pairs)
+        self.assertFalse(any("OLD-USD" in url for url in self.streams.urls()))
+
+    async def test_cancelling_the_listener_closes_every_stream(self):
+        listener = self.start(self.data_source.listen_for_subscriptions())
+        await eventually(lambda: len(self.streams.handshakes) == 5)
+        stream_tasks = list(self.data_source._stream_tasks["BTC-USD"])
+        listener.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await listener
+        await eventually(lambda: all(task.cancelled() for task in stream_tasks))
+
+
+class ConnectionHygieneTests(DataSourceTestBase):
+    async def test_handshake_is_wss_with_user_agent_heartbeat_and_receive_timeout(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
+        url, kwargs, _ = self.streams.handshakes[0]
+        self.assertTrue(url.startswith("wss://"))
+        self.assertEqual(CONSTANTS.USER_AGENT, kwargs["headers"][CONSTANTS.USER_AGENT_HEADER])
+        self.assertEqual(CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL, kwargs["heartbeat"])
+        self.assertEqual((CONSTANTS.WS_RECEIVE_TIMEOUT,), socket.receive.call_args.args)
+
+    async def test_loopback_override_uses_plain_ws(self):
+        os.environ[CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR] = "http://127.0.0.1:8765"
+        self.start_listening()
+        await eventually(lambda: len(self.streams.handshakes) == 5)
+        self.assertIn("ws://127.0.0.1:8765/stream.extended.exchange/v1/orderbooks/BTC-USD", self.streams.urls())
+
+    async def test_server_ping_is_answered(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        self.mocking_assistant.add_websocket_aiohttp_message(socket, b"hb", aiohttp.WSMsgType.PING)
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
+        socket.pong.assert_awaited_with(b"hb")
+
+    async def test_dead_socket_timeout_reconnects_after_a_pause(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        self.mocking_assistant.add_websocket_aiohttp_exception(socket, asyncio.TimeoutError())
+        await self.socket("/orderbooks/BTC-USD", index=1)
+        self.assertEqual([CONSTANTS.WS_RECONNECT_INITIAL_DELAY], self.sleep_delays)
+
+    async def test_refused_connections_back_off_exponentially_up_to_the_maximum(self):
+        self.data_source.RECONNECT_INITIAL_DELAY, self.data_source.RECONNECT_MAX_DELAY = 0.5, 3.0
+        self.streams.refuse_with = aiohttp.ClientConnectionError("refused")
+        delays_seen = asyncio.Event()
+
+        async def sleep_until_six_pauses(delay: float):
+            self.sleep_delays.append(delay)
+            if len(self.sleep_delays) == 6:
+                delays_seen.set()
+                await asyncio.get_running_loop().create_future()  # hold the stream here
+        self.data_source._sleep = sleep_until_six_pauses
+        kind = self.data_source._stream_kinds[0]
+        self.start(self.data_source._run_stream(kind, "BTC-USD", "BTC-USD"))
+        await asyncio.wait_for(delays_seen.wait(), 1)
+        self.assertEqual([0.5, 1.0, 2.0, 3.0, 3.0, 3.0], self.sleep_delays)
+        self.assertEqual(6, len(self.streams.handshakes))  # one attempt per pause: no hot loop
+
+    async def test_cancelled_error_from_the_socket_propagates(self):
+        self.streams.refuse_with = None
+        kind = self.data_source._stream_kinds[0]
+        stream = self.start(self.data_source._run_stream(kind, "BTC-USD", "BTC-USD"))
+        socket = await self.socket("/orderbooks/BTC-USD")
+        self.mocking_assistant.add_websocket_aiohttp_exception(socket, asyncio.CancelledError())
+        with self.assertRaises(asyncio.CancelledError):
+            await asyncio.wait_for(stream, 1)
+        self.assertEqual([], self.sleep_delays)
+
+    async def test_cancelled_error_in_a_parser_propagates_out_of_the_listener(self):
+        self.data_source._parse_order_book_diff_message = AsyncMock(side_effect=asyncio.CancelledError())
+        self.data_source._message_queue[self.data_source._diff_messages_queue_key].put_nowait(("BTC-USD", {}))
+        with self.assertRaises(asyncio.CancelledError):
+            await self.data_source.listen_for_order_book_diffs(self.local_event_loop, asyncio.Queue())
+
