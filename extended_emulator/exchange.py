@@ -61,6 +61,9 @@ class Exchange(PricesFundingAndTime):
         self._next = {"order": ORDER_ID_BASE, "trade": TRADE_ID_BASE, "position": 1, "account": 100,
                       "funding": 1, "sequence": 0}
         self.clock.add_listener(self.on_clock_moved)
+        for market in self.markets.values():
+            self.candles.add(market.name, "mark-prices", self.clock.now_ms(), market.mark_price)
+            self.candles.add(market.name, "index-prices", self.clock.now_ms(), market.index_price)
 
     # ----- ids and accounts -------------------------------------------------
     def next_id(self, kind: str) -> int:
