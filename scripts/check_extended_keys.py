@@ -28,16 +28,18 @@ import secrets
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import aiohttp
 from dotenv import dotenv_values
 
 from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_account_messages as account_messages,
     extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_markets as markets,
     extended_perpetual_web_utils as web_utils,
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
@@ -81,6 +83,7 @@ HINT_SIGNATURE = ("signature, vault or network mismatch: check EXTENDED_PERPETUA
                   "EXTENDED_PERPETUAL_VAULT_ID and --network (mainnet/testnet)")
 HINT_UNREACHABLE = "no connection: check the firewall, proxy and host (--base-url / EXTENDED_PERPETUAL_BASE_URL)"
 HINT_TIMEOUT = "no answer in time: check the firewall and host, or raise the timeout flags"
+HINT_MANUAL_CANCEL = "cancel it by hand on extended.exchange (Orders tab)"
 HINT_KEY_PAIR = "copy the private and the public key again from the same API management entry"
 HINTS_BY_CODE = {
     CONSTANTS.HTTP_UNAUTHORIZED: HINT_API_KEY,
@@ -200,17 +203,14 @@ def key_tail(api_key: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- venue access
 
-def venue_problem(http_status: int, payload: Any, what: str) -> CheckProblem:
-    """A REST error answer or a refused handshake as a reason (code and meaning) and a hint."""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    code = code if isinstance(code, int) else http_status
-    meaning = CONSTANTS.ERROR_CODES.get(code, "")
-    reason = f"{what}: HTTP {http_status}" + (f", error {code}" if code != http_status else "")
-    reason += "".join(f" — {text}" for text in (meaning, message) if text)
-    hint = HINTS_BY_CODE.get(code) or HINTS_BY_CODE.get(http_status, "")
-    return CheckProblem(reason, hint)
+def venue_problem(error: account_messages.ExtendedAPIError, what: str) -> CheckProblem:
+    """A REST error answer or a refused handshake as a reason (code, meaning, HTTP status) and a hint."""
+    hint = HINTS_BY_CODE.get(error.code) or HINTS_BY_CODE.get(error.http_status, "")
+    return CheckProblem(f"{what}: {error}", hint)
+
+
+def handshake_problem(http_status: int, what: str) -> CheckProblem:
+    return venue_problem(account_messages.ExtendedAPIError(http_status, http_status, "handshake refused"), what)
 
 
 def transport_problem(error: BaseException, what: str, timeout: float) -> CheckProblem:
@@ -225,13 +225,18 @@ class VenueReply:
     payload: Any
 
     @property
-    def is_error(self) -> bool:
-        return self.http_status >= 400 or (isinstance(self.payload, dict) and self.payload.get("status") == "ERROR")
+    def error(self) -> Optional[account_messages.ExtendedAPIError]:
+        return account_messages.error_from_response(self.http_status, self.payload)
 
     def data(self, what: str) -> Any:
-        if self.is_error:
-            raise venue_problem(self.http_status, self.payload, what)
-        return self.payload.get("data") if isinstance(self.payload, dict) else self.payload
+        """The envelope's ``data`` (parsed by the connector), or the venue's error as a ``CheckProblem``."""
+        error = self.error
+        if error is not None:
+            raise venue_problem(error, what)
+        try:
+            return account_messages.response_data(self.payload)
+        except ValueError as malformed:
+            raise CheckProblem(f"{what}: {malformed}") from None
 
 
 @dataclass
@@ -268,7 +273,7 @@ class VenueClient:
                 self.urls.stream + path, headers=self._headers(private),
                 heartbeat=CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL), self.request_timeout)
         except aiohttp.WSServerHandshakeError as error:
-            raise venue_problem(error.status, None, what) from None
+            raise handshake_problem(error.status, what) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             raise transport_problem(error, what, self.request_timeout) from None
         try:
@@ -285,16 +290,19 @@ async def _json_or_text(response: aiohttp.ClientResponse) -> Any:
         return text
 
 
-async def collect_messages(ws: aiohttp.ClientWebSocketResponse, done: Callable[[List[dict]], bool],
-                           timeout: float) -> Tuple[List[dict], bool]:
-    """JSON messages until ``done(messages)`` or ``timeout``; returns them and whether ``done`` was reached."""
-    messages: List[dict] = []
+async def collect_messages(ws: aiohttp.ClientWebSocketResponse, parse: Callable[[Any], Any],
+                           done: Callable[[List[Any]], bool], timeout: float) -> Tuple[List[Any], bool]:
+    """Messages parsed by ``parse`` (a connector parser) until ``done(messages)`` or ``timeout``.
+
+    Returns them and whether ``done`` was reached; a malformed message raises ``CheckProblem``.
+    """
+    messages: List[Any] = []
     try:
         async with asyncio.timeout(timeout):
             while not done(messages):
                 message = await ws.receive()
                 if message.type == aiohttp.WSMsgType.TEXT:
-                    messages.append(json.loads(message.data))
+                    messages.append(parse_stream_text(message.data, parse))
                 elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
                                       aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
                     raise CheckProblem(f"the server closed the stream (close code {ws.close_code}) after "
@@ -304,12 +312,15 @@ async def collect_messages(ws: aiohttp.ClientWebSocketResponse, done: Callable[[
     return messages, True
 
 
-def message_types(messages: Sequence[dict]) -> List[str]:
-    return [str(message.get("type")) for message in messages]
+def parse_stream_text(text: str, parse: Callable[[Any], Any]) -> Any:
+    try:
+        return parse(json.loads(text))
+    except ValueError as malformed:
+        raise CheckProblem(f"malformed stream message: {malformed}") from None
 
 
-def seq_numbers(messages: Sequence[dict]) -> List[Any]:
-    return [message.get("seq") for message in messages]
+def seq_numbers(messages: Sequence[Any]) -> List[Any]:
+    return [message.seq for message in messages]
 
 
 def is_increasing(numbers: Sequence[Any]) -> bool:
@@ -324,14 +335,14 @@ def is_contiguous(numbers: Sequence[Any]) -> bool:
 
 @dataclass(frozen=True)
 class SampleMarket:
-    """The market the checks use: its ``/info/markets`` item and the signer's view of it."""
+    """The market the checks use, parsed by the connector: its rules and stats, and the signer's view of it."""
 
-    item: Mapping[str, Any] = field(repr=False)
+    market: markets.ExtendedMarket
     signing: SigningMarket
 
     @property
     def name(self) -> str:
-        return self.signing.name
+        return self.market.name
 
 
 @dataclass
@@ -344,39 +355,29 @@ class CheckContext:
     taker_fee: Optional[Decimal] = None
 
 
-def decimal_field(item: Mapping[str, Any], key: str) -> Decimal:
-    try:
-        return Decimal(str(item[key]))
-    except (KeyError, InvalidOperation):
-        raise CheckProblem(f"the answer has no decimal {key!r}") from None
-
-
-def as_list(data: Any, what: str) -> List[Any]:
-    if not isinstance(data, list):
-        raise CheckProblem(f"{what}: expected a list, got {type(data).__name__}")
-    return data
-
-
-def pick_sample_market(items: List[Mapping[str, Any]], wanted: Optional[str]) -> SampleMarket:
+def pick_sample_market(items: List[Any], wanted: Optional[str]) -> SampleMarket:
+    """``--market`` if given, else BTC-USD if ACTIVE, else the first ACTIVE market."""
+    parsed = [(markets.parse_market(item), item) for item in items]
     if wanted:
-        chosen = next((item for item in items if item.get("name") == wanted), None)
-        if chosen is None:
+        candidates = [(market, item) for market, item in parsed if market.name == wanted]
+        if not candidates:
             raise CheckProblem(f"market {wanted} is not listed", "pick a listed market with --market")
     else:
-        active = [item for item in items if item.get("status") == CONSTANTS.MARKET_STATUS_ACTIVE]
-        if not active:
+        candidates = [(market, item) for market, item in parsed
+                      if market.is_tradable and market.status == CONSTANTS.MARKET_STATUS_ACTIVE]
+        candidates.sort(key=lambda pair: pair[0].name != PREFERRED_SAMPLE_MARKET)
+        if not candidates:
             raise CheckProblem("no ACTIVE market is listed")
-        chosen = next((item for item in active if item.get("name") == PREFERRED_SAMPLE_MARKET), active[0])
-    try:
-        return SampleMarket(chosen, SigningMarket.from_api(chosen))
-    except ValueError as error:
-        raise CheckProblem(f"market {chosen.get('name')}: {error}") from None
+    market, item = candidates[0]
+    return SampleMarket(market, SigningMarket.from_api(item))
 
 
 async def check_markets(context: CheckContext) -> str:
-    items = as_list(await context.client.data("GET", CONSTANTS.MARKETS_PATH_URL, private=False), "markets")
+    items = await context.client.data("GET", CONSTANTS.MARKETS_PATH_URL, private=False)
+    if not isinstance(items, list):
+        raise CheckProblem("GET /info/markets: the data is not a list")
     context.market = pick_sample_market(items, context.options.market)
-    market = context.market.signing
+    market = context.market.market
     return (f"{len(items)} markets; sample {market.name}: tick {market.min_price_change}, "
             f"step {market.min_order_size_change}, min size {market.min_order_size}")
 
@@ -387,58 +388,64 @@ def require_market(context: CheckContext) -> SampleMarket:
     return context.market
 
 
+def entry_for(entries: List[Any], market: str, what: str) -> Any:
+    entry = next((entry for entry in entries if entry.market == market), None)
+    if entry is None:
+        raise CheckProblem(f"no {what} entry for {market} in the answer")
+    return entry
+
+
 async def check_fees(context: CheckContext) -> str:
     name = require_market(context).name
-    rows = as_list(await context.client.data("GET", CONSTANTS.FEES_PATH_URL, params={"market": name}), "fees")
-    row = next((row for row in rows if isinstance(row, dict) and row.get("market") == name), None)
-    if row is None:
-        raise CheckProblem(f"no fee entry for {name} in the answer")
-    context.taker_fee = decimal_field(row, "takerFeeRate")
-    return f"{name}: maker {decimal_field(row, 'makerFeeRate')}, taker {context.taker_fee}"
+    data = await context.client.data("GET", CONSTANTS.FEES_PATH_URL, params={"market": name})
+    fees = entry_for(account_messages.parse_list(data, account_messages.parse_fees), name, "fee")
+    context.taker_fee = fees.taker
+    return f"{name}: maker {fees.maker}, taker {fees.taker}"
 
 
 async def check_balance(context: CheckContext) -> str:
     reply = await context.client.call("GET", CONSTANTS.BALANCE_PATH_URL)
-    if reply.http_status == CONSTANTS.HTTP_NOT_FOUND:
+    error = reply.error
+    if error is not None and error.is_not_found:
         return "zero balance (the venue answers 404 until the first deposit)"
-    balance = reply.data(f"GET {CONSTANTS.BALANCE_PATH_URL}")
-    if not isinstance(balance, dict):
-        raise CheckProblem("balance: the answer is not an object")
-    shown = [f"{key} {balance[key]}" for key in ("equity", "availableForTrade") if key in balance]
-    return ", ".join(shown) or "answered"
+    balance = account_messages.parse_balance(reply.data(f"GET {CONSTANTS.BALANCE_PATH_URL}"))
+    return (f"{balance.collateral}: equity {balance.equity}, available for trade {balance.available_for_trade}")
 
 
 async def check_positions(context: CheckContext) -> str:
-    positions = as_list(await context.client.data("GET", CONSTANTS.POSITIONS_PATH_URL), "positions")
-    markets = sorted({str(position.get("market")) for position in positions if isinstance(position, dict)})
-    return f"{len(positions)} open" + (f" ({', '.join(markets)})" if markets else "")
+    data = await context.client.data("GET", CONSTANTS.POSITIONS_PATH_URL)
+    positions = account_messages.parse_list(data, account_messages.parse_position)
+    names = sorted({position.market for position in positions})
+    return f"{len(positions)} open" + (f" ({', '.join(names)})" if names else "")
 
 
 async def check_open_orders(context: CheckContext) -> str:
-    orders = as_list(await context.client.data("GET", CONSTANTS.OPEN_ORDERS_PATH_URL), "open orders")
-    return f"{len(orders)} open"
+    data = await context.client.data("GET", CONSTANTS.OPEN_ORDERS_PATH_URL)
+    return f"{len(account_messages.parse_list(data, account_messages.parse_order))} open"
 
 
 async def check_leverage(context: CheckContext) -> str:
     name = require_market(context).name
-    rows = as_list(await context.client.data("GET", CONSTANTS.LEVERAGE_PATH_URL, params={"market": name}),
-                   "leverage")
-    row = next((row for row in rows if isinstance(row, dict) and row.get("market") == name), None)
-    if row is None:
-        raise CheckProblem(f"no leverage entry for {name} in the answer")
-    return f"{name}: {decimal_field(row, 'leverage')}x"
+    data = await context.client.data("GET", CONSTANTS.LEVERAGE_PATH_URL, params={"market": name})
+    leverage = entry_for(account_messages.parse_list(data, account_messages.parse_leverage), name, "leverage")
+    return f"{name}: {leverage.leverage}x"
 
 
-def has_account_snapshots(messages: List[dict]) -> bool:
-    return set(ACCOUNT_SNAPSHOT_TYPES) <= set(message_types(messages))
+def account_types(messages: Sequence[account_messages.StreamMessage]) -> List[str]:
+    return [message.type for message in messages]
+
+
+def has_account_snapshots(messages: List[account_messages.StreamMessage]) -> bool:
+    return set(ACCOUNT_SNAPSHOT_TYPES) <= set(account_types(messages))
 
 
 async def receive_account_snapshots(context: CheckContext) -> str:
     """Connect (key in the handshake header), wait for the three snapshots, report their seq order, drop."""
     timeout = context.options.stream_timeout
     async with context.client.stream(CONSTANTS.WS_ACCOUNT_PATH, private=True) as ws:
-        messages, complete = await collect_messages(ws, has_account_snapshots, timeout)
-    types, seqs = message_types(messages), seq_numbers(messages)
+        messages, complete = await collect_messages(
+            ws, account_messages.parse_stream_message, has_account_snapshots, timeout)
+    types, seqs = account_types(messages), seq_numbers(messages)
     if not complete:
         missing = sorted(set(ACCOUNT_SNAPSHOT_TYPES) - set(types))
         raise CheckProblem(f"no {', '.join(missing)} snapshot within {timeout:g} s (got {types})", HINT_TIMEOUT)
@@ -452,16 +459,17 @@ async def reconnect_account_stream(context: CheckContext) -> str:
     return "reconnected after the drop; " + (await receive_account_snapshots(context)).split("; ", 1)[1]
 
 
-def book_problem(messages: Sequence[dict]) -> Optional[str]:
-    """Why an order-book message sequence is wrong, or None: SNAPSHOT first, then DELTAs, seq contiguous."""
-    types, seqs = message_types(messages), seq_numbers(messages)
-    if not types or types[0] != BOOK_SNAPSHOT:
-        return f"the first message is {types[0] if types else 'missing'}, not {BOOK_SNAPSHOT}"
-    if any(kind not in (BOOK_SNAPSHOT, BOOK_DELTA) for kind in types):
-        return f"unexpected message types {sorted(set(types))}"
-    if not is_contiguous(seqs):
-        return f"seq not contiguous: {seqs}"
+def book_problem(updates: Sequence[markets.OrderBookStreamUpdate]) -> Optional[str]:
+    """Why an order-book update sequence is wrong, or None: a SNAPSHOT first, seq contiguous."""
+    if not updates or not updates[0].is_snapshot:
+        return f"the first message is {'a DELTA' if updates else 'missing'}, not a {markets.ORDER_BOOK_SNAPSHOT}"
+    if not is_contiguous(seq_numbers(updates)):
+        return f"seq not contiguous: {seq_numbers(updates)}"
     return None
+
+
+def count_deltas(updates: Sequence[markets.OrderBookStreamUpdate]) -> int:
+    return sum(not update.is_snapshot for update in updates)
 
 
 async def check_order_book_stream(context: CheckContext) -> str:
@@ -469,16 +477,16 @@ async def check_order_book_stream(context: CheckContext) -> str:
     wanted, timeout = context.options.book_deltas, context.options.book_timeout
     path = CONSTANTS.WS_ORDER_BOOK_PATH.format(market=name)
     async with context.client.stream(path, private=False) as ws:
-        messages, _ = await collect_messages(
-            ws, lambda received: message_types(received).count(BOOK_DELTA) >= wanted, timeout)
-    problem = book_problem(messages)
+        updates, _ = await collect_messages(ws, markets.parse_order_book_stream_message,
+                                            lambda received: count_deltas(received) >= wanted, timeout)
+    problem = book_problem(updates)
     if problem is not None:
         raise CheckProblem(f"{path}: {problem}")
-    deltas = message_types(messages).count(BOOK_DELTA)
-    if deltas == 0:
+    if count_deltas(updates) == 0:
         raise CheckProblem(f"{path}: SNAPSHOT but no DELTA within {timeout:g} s", "raise --book-timeout")
-    seqs = seq_numbers(messages)
-    return f"{name}: SNAPSHOT then {deltas} DELTAs (of {wanted} wanted), seq {seqs[0]}..{seqs[-1]} contiguous"
+    seqs = seq_numbers(updates)
+    return (f"{name}: SNAPSHOT then {count_deltas(updates)} DELTAs (of {wanted} wanted), "
+            f"seq {seqs[0]}..{seqs[-1]} contiguous")
 
 
 READ_ONLY_CHECKS: Tuple[Tuple[str, Callable[[CheckContext], Any]], ...] = (
@@ -499,6 +507,8 @@ async def run_check(name: str, check: Callable[[CheckContext], Any], context: Ch
         return passed(name, await check(context))
     except CheckProblem as problem:
         return failed(name, problem.reason, problem.hint)
+    except ValueError as malformed:  # a connector parser refused the venue's answer
+        return failed(name, f"unexpected answer: {malformed}", "the venue's format may have changed")
 
 
 # ---------------------------------------------------------------------------------------------- assumption probes
@@ -509,21 +519,18 @@ def new_external_id(tag: str) -> str:
 
 
 def describe_reply(reply: VenueReply) -> str:
-    """What the venue answered, briefly: HTTP status plus the error code / message, or the data's shape."""
-    payload = reply.payload
-    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-        error = payload["error"]
-        return f"HTTP {reply.http_status}, error {error.get('code')} {error.get('message') or ''}".rstrip()
-    data = payload.get("data") if isinstance(payload, dict) else payload
-    if isinstance(data, list):
-        return f"HTTP {reply.http_status}, a list of {len(data)}"
-    return f"HTTP {reply.http_status}, {type(data).__name__}"
+    """What the venue answered, briefly: the explained error, or the shape of the data."""
+    error = reply.error
+    if error is not None:
+        return str(error)
+    data = reply.payload.get("data") if isinstance(reply.payload, dict) else reply.payload
+    shape = f"a list of {len(data)}" if isinstance(data, list) else type(data).__name__
+    return f"HTTP {reply.http_status}, {shape}"
 
 
 async def probe_unknown_external_id(context: CheckContext) -> str:
     """ASSUMPTIONS: how the venue answers a lookup of an external id it never saw (404 or an empty list)."""
-    external_id = new_external_id("NONE")
-    path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=external_id)
+    path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=new_external_id("NONE"))
     reply = await context.client.call("GET", path)
     return f"GET /user/orders/external/<unknown HBOT id> -> {describe_reply(reply)}"
 
@@ -563,19 +570,21 @@ def round_up_to(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).to_integral_value(ROUND_CEILING) * step
 
 
-def plan_test_order(market: SampleMarket, fee_rate: Decimal) -> TestOrderPlan:
-    """A minimum-size BUY at best bid x 0.8, but not below mark x (1 - limitPriceFloor), under the best bid."""
-    stats, trading = market.item.get("marketStats") or {}, market.item.get("tradingConfig") or {}
-    best_bid, mark = decimal_field(stats, "bidPrice"), decimal_field(stats, "markPrice")
-    floor_ratio = decimal_field(trading, "limitPriceFloor") if "limitPriceFloor" in trading else Decimal(0)
-    signing = market.signing
-    lowest_allowed = mark * (1 - floor_ratio) + signing.min_price_change
-    price = round_up_to(max(best_bid * TEST_ORDER_BID_FRACTION, lowest_allowed), signing.min_price_change)
-    if best_bid <= 0 or price >= best_bid:
-        raise CheckProblem(f"no safe resting price on {signing.name} (best bid {best_bid}, mark {mark}, "
-                           f"floor ratio {floor_ratio})", "try another market with --market")
-    qty = round_up_to(max(signing.min_order_size, signing.min_order_size_change), signing.min_order_size_change)
-    return TestOrderPlan(signing, new_external_id("CHECK"), qty, price, fee_rate)
+def plan_test_order(sample: SampleMarket, fee_rate: Decimal) -> TestOrderPlan:
+    """A minimum-size BUY at best bid x 0.8, but above mark x (1 - limitPriceFloor), below the best bid."""
+    market, tick = sample.market, sample.market.min_price_change
+    best_bid = market.stats.bid_price if market.stats is not None else None
+    if not best_bid or best_bid <= 0:
+        raise CheckProblem(f"{market.name} has no best bid in its statistics", "try another market with --market")
+    lowest_allowed = market.stats.mark_price * (1 - market.limit_price_floor) + tick
+    price = round_up_to(max(best_bid * TEST_ORDER_BID_FRACTION, lowest_allowed), tick)
+    if price >= best_bid:
+        raise CheckProblem(f"no resting price below the best bid {best_bid} above the floor on {market.name} "
+                           f"(mark {market.stats.mark_price}, floor ratio {market.limit_price_floor})",
+                           "try another market with --market")
+    step = market.min_order_size_change
+    qty = round_up_to(max(market.min_order_size, step), step)
+    return TestOrderPlan(sample.signing, new_external_id("CHECK"), qty, price, fee_rate)
 
 
 def signed_test_order_body(credentials: ExtendedCredentials, domain: str, plan: TestOrderPlan) -> dict:
@@ -590,33 +599,29 @@ def signed_test_order_body(credentials: ExtendedCredentials, domain: str, plan: 
         self_trade_protection=CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
 
 
-def order_statuses(messages: Sequence[dict], external_id: str) -> List[Tuple[str, str]]:
-    """(status, statusReason) of every update of ``external_id`` in account-stream ORDER messages."""
-    found = []
-    for message in messages:
-        data = message.get("data") if message.get("type") == "ORDER" else None
-        for order in (data.get("orders") or []) if isinstance(data, dict) else []:
-            if isinstance(order, dict) and order.get("externalId") == external_id:
-                found.append((str(order.get("status")), str(order.get("statusReason") or "")))
-    return found
+def order_updates(messages: Sequence[account_messages.StreamMessage],
+                  external_id: str) -> List[account_messages.AccountOrder]:
+    """Every update of ``external_id`` in the account stream's ORDER messages, in arrival order."""
+    return [order for message in messages if message.type == account_messages.ORDER
+            for order in message.items if order.external_id == external_id]
 
 
 async def await_order_status(ws: aiohttp.ClientWebSocketResponse, external_id: str, wanted: str,
-                             timeout: float) -> str:
-    """Wait for ``wanted`` (or any final status) of the order on the account stream; returns the status seen."""
-    def settled(messages: List[dict]) -> bool:
-        return any(status == wanted or status in ORDER_FINAL_STATUSES
-                   for status, _ in order_statuses(messages, external_id))
+                             timeout: float) -> None:
+    """Wait until the account stream shows the order ``wanted``; any other final status is a problem."""
+    def settled(order: account_messages.AccountOrder) -> bool:
+        return order.status == wanted or order.status in ORDER_FINAL_STATUSES
 
-    messages, complete = await collect_messages(ws, settled, timeout)
+    messages, complete = await collect_messages(
+        ws, account_messages.parse_stream_message,
+        lambda received: any(settled(order) for order in order_updates(received, external_id)), timeout)
     if not complete:
         raise CheckProblem(f"the order was not seen {wanted} on the account stream within {timeout:g} s",
                            HINT_TIMEOUT)
-    status, reason = next((status, reason) for status, reason in order_statuses(messages, external_id)
-                          if status == wanted or status in ORDER_FINAL_STATUSES)
-    if status != wanted:
-        raise CheckProblem(f"the order went {status}" + (f" ({reason})" if reason else "") + f", not {wanted}")
-    return status
+    order = next(order for order in order_updates(messages, external_id) if settled(order))
+    if order.status != wanted:
+        reason = f" ({order.status_reason})" if order.status_reason else ""
+        raise CheckProblem(f"the order went {order.status}{reason}, not {wanted}")
 
 
 class Recorder:
@@ -639,9 +644,10 @@ class OrderTracking:
 async def submit_test_order(context: CheckContext, body: dict, tracking: OrderTracking) -> None:
     tracking.may_be_open = True  # from here on an interruption may leave the order resting
     reply = await context.client.call("POST", CONSTANTS.ORDER_PATH_URL, body=body)
-    if reply.is_error:
-        tracking.may_be_open = False
-        raise venue_problem(reply.http_status, reply.payload, f"POST {CONSTANTS.ORDER_PATH_URL}")
+    error = reply.error
+    if error is not None:
+        tracking.may_be_open = False  # refused: nothing rests
+        raise venue_problem(error, f"POST {CONSTANTS.ORDER_PATH_URL}")
 
 
 async def cancel_test_order(context: CheckContext, external_id: str) -> None:
@@ -651,22 +657,23 @@ async def cancel_test_order(context: CheckContext, external_id: str) -> None:
 async def clean_up_test_order(context: CheckContext, external_id: str) -> CheckResult:
     """Last resort (failure or interruption): cancel by external id; 404 means nothing is resting."""
     name = "test order cleanup"
-    reply = None
-    with contextlib.suppress(CheckProblem):
+    try:
         reply = await context.client.call("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
-    if reply is not None and not reply.is_error:
+    except CheckProblem as problem:
+        return failed(name, f"could not cancel {external_id}: {problem.reason}", HINT_MANUAL_CANCEL)
+    if reply.error is None:
         return passed(name, f"cancelled {external_id}")
-    if reply is not None and reply.http_status == CONSTANTS.HTTP_NOT_FOUND:
+    if reply.error.is_not_found:
         return informed(name, f"nothing to cancel: {external_id} is not open")
-    return failed(name, f"could not cancel {external_id}" + (f" ({describe_reply(reply)})" if reply else ""),
-                  "cancel it by hand on extended.exchange (Orders tab)")
+    return failed(name, f"could not cancel {external_id}: {reply.error}", HINT_MANUAL_CANCEL)
 
 
 async def place_and_cancel(context: CheckContext, plan: TestOrderPlan, body: dict, recorder: Recorder) -> None:
     """POST, see NEW, DELETE, see CANCELLED on one account-stream connection; clean up on any exit."""
     timeout, external_id = context.options.order_timeout, plan.external_id
     async with context.client.stream(CONSTANTS.WS_ACCOUNT_PATH, private=True) as ws:
-        await collect_messages(ws, has_account_snapshots, context.options.stream_timeout)
+        await collect_messages(ws, account_messages.parse_stream_message, has_account_snapshots,
+                               context.options.stream_timeout)
         tracking = OrderTracking()
         try:
             await submit_test_order(context, body, tracking)
@@ -742,7 +749,8 @@ async def run_checks(options: CheckOptions, settings: Mapping[str, str],
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Check Extended API keys against the live exchange.")
     parser.add_argument("--network", choices=sorted(NETWORK_DOMAINS), default="mainnet")
-    parser.add_argument("--base-url", help=f"another Extended-compatible host (else ${CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR})")
+    parser.add_argument("--base-url",
+                        help=f"another Extended-compatible host (else ${CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR})")
     parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE, help="credentials file (default: .env)")
     parser.add_argument("--market", help="market for fees, leverage, the book stream and the test order")
     parser.add_argument("--place-test-order", action="store_true",

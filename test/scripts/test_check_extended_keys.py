@@ -240,17 +240,23 @@ def socket_bound_but_not_listening():
 
 class CheckScriptPureFunctionsTest(unittest.TestCase):
     def test_book_sequence_rules(self):
-        snapshot, delta = {"type": "SNAPSHOT", "seq": 1}, {"type": "DELTA", "seq": 2}
-        self.assertIsNone(check_keys.book_problem([snapshot, delta, {"type": "DELTA", "seq": 3}]))
-        self.assertIn("not SNAPSHOT", check_keys.book_problem([delta]))
-        self.assertIn("not contiguous", check_keys.book_problem([snapshot, {"type": "DELTA", "seq": 3}]))
+        def update(kind: str, seq: int):
+            return check_keys.markets.parse_order_book_stream_message(
+                {"type": kind, "seq": seq, "ts": 1, "data": {"m": "BTC-USD", "b": [], "a": []}})
+
+        snapshot, delta = update("SNAPSHOT", 1), update("DELTA", 2)
+        self.assertIsNone(check_keys.book_problem([snapshot, delta, update("DELTA", 3)]))
+        self.assertIn("not a SNAPSHOT", check_keys.book_problem([delta]))
+        self.assertIn("not contiguous", check_keys.book_problem([snapshot, update("DELTA", 3)]))
 
     def test_hints_by_code(self):
-        problem = check_keys.venue_problem(400, {"status": "ERROR", "error": {"code": 1101, "message": "bad"}}, "POST x")
+        error = check_keys.account_messages.error_from_response(
+            400, {"status": "ERROR", "error": {"code": 1101, "message": "bad"}})
+        problem = check_keys.venue_problem(error, "POST x")
         self.assertIn("error 1101", problem.reason)
         self.assertIn("vault", problem.hint.lower())
         self.assertIn("network", problem.hint)
-        self.assertIn("whitespace", check_keys.venue_problem(401, None, "GET x").hint)
+        self.assertIn("whitespace", check_keys.handshake_problem(401, "stream /account").hint)
 
     def test_redaction_and_key_tail(self):
         settings = credentials_environment()
@@ -260,19 +266,30 @@ class CheckScriptPureFunctionsTest(unittest.TestCase):
         self.assertEqual("…cdef", check_keys.key_tail(API_KEY))
 
     def test_test_order_price_is_far_below_the_bid_on_the_tick_and_within_the_floor(self):
-        item = {"name": "BTC-USD", "marketStats": {"bidPrice": "100000", "markPrice": "100010"},
-                "tradingConfig": {"minOrderSize": "0.0001", "minOrderSizeChange": "0.00001", "minPriceChange": "0.1",
-                                  "limitPriceFloor": "0.5"},
-                "l2Config": {"syntheticId": "0x4254432d3600000000000000000000", "syntheticResolution": 1000000,
-                             "collateralId": "0x1", "collateralResolution": 1000000}}
-        market = check_keys.SampleMarket(item, check_keys.SigningMarket.from_api(item))
-        plan = check_keys.plan_test_order(market, Decimal("0.00025"))
+        plan = check_keys.plan_test_order(sample_market(limit_price_floor="0.5"), Decimal("0.00025"))
         self.assertEqual(Decimal("80000.0"), plan.price)
         self.assertEqual(Decimal("0.0001"), plan.qty)
-        item["tradingConfig"]["limitPriceFloor"] = "0.05"
-        floored = check_keys.plan_test_order(market, Decimal("0.00025")).price
-        self.assertEqual(Decimal("95009.6"), floored)  # mark x 0.95 + one tick, on the tick
+        self.assertTrue(plan.external_id.startswith("HBOT-"))
         self.assertLessEqual(len(plan.external_id), 32)
+        floored = check_keys.plan_test_order(sample_market(limit_price_floor="0.05"), Decimal("0.00025")).price
+        self.assertEqual(Decimal("95009.6"), floored)  # mark x 0.95 + one tick, on the tick
+
+    def test_no_test_order_when_the_floor_leaves_no_room_below_the_bid(self):
+        with self.assertRaises(check_keys.CheckProblem):
+            check_keys.plan_test_order(sample_market(limit_price_floor="0.00001"), Decimal("0.00025"))
+
+
+def sample_market(limit_price_floor: str):
+    item = {"name": "BTC-USD", "assetName": "BTC", "collateralAssetName": "USD", "status": "ACTIVE", "active": True,
+            "marketStats": {"lastPrice": "100005", "bidPrice": "100000", "askPrice": "100010", "markPrice": "100010",
+                            "indexPrice": "100010", "fundingRate": "0.0001", "nextFundingRate": 1700000000000},
+            "tradingConfig": {"minOrderSize": "0.0001", "minOrderSizeChange": "0.00001", "minPriceChange": "0.1",
+                              "maxMarketOrderValue": "1000000", "maxLimitOrderValue": "5000000",
+                              "maxPositionValue": "10000000", "maxLeverage": "50", "maxNumOrders": "200",
+                              "limitPriceCap": "0.05", "limitPriceFloor": limit_price_floor},
+            "l2Config": {"type": "STARKX", "syntheticId": "0x4254432d3600000000000000000000",
+                         "syntheticResolution": 1000000, "collateralId": "0x1", "collateralResolution": 1000000}}
+    return check_keys.SampleMarket(check_keys.markets.parse_market(item), check_keys.SigningMarket.from_api(item))
 
 
 if __name__ == "__main__":
