@@ -834,9 +834,13 @@ async def main_async(argv: Sequence[str], environ: Optional[Mapping[str, str]] =
     def emit(text: str) -> None:
         print(redact(text, hidden), file=out, flush=True)
 
-    if options.place_test_order and not args.yes and not confirmed(options.network, ask):
-        emit("Test order not confirmed: running the read-only checks only.")
-        options = dataclasses.replace(options, place_test_order=False)
+    try:
+        if options.place_test_order and not args.yes and not confirmed(options.network, ask):
+            emit("Test order not confirmed: running the read-only checks only.")
+            options = dataclasses.replace(options, place_test_order=False)
+    except KeyboardInterrupt:
+        emit("Interrupted.")
+        return 130
     task = asyncio.current_task()
     results: List[CheckResult] = []
     try:

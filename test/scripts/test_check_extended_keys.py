@@ -183,19 +183,28 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
         self.assertIn("✗ configuration: missing EXTENDED_PERPETUAL_API_KEY", output)
         self.assertIn("hint: copy .env.example", output)
 
-    async def test_sigint_during_the_test_order_still_cancels_it(self):
-        async def hang(context, external_id):
+    async def test_sigint_or_sigterm_while_the_test_order_rests_still_cancels_it(self):
+        async def hang(context, external_id):  # the normal cancel never comes: only the cleanup can cancel
             await asyncio.sleep(60)
 
-        with patch.object(check_keys, "cancel_test_order", hang):
-            run = asyncio.create_task(self.run_script("--place-test-order", "--yes", handle_signals=True))
-            await self.wait_for(lambda: len(self.open_orders()) == 1)
-            os.kill(os.getpid(), signal.SIGINT)
-            code, output = await asyncio.wait_for(run, 10)
-        self.assertEqual(130, code, output)
-        self.assertTrue(self.line(output, "test order cleanup").startswith("✓"), output)
-        self.assertEqual([], self.open_orders())
-        self.assertEqual(["CANCELLED"], [order.status for order in self.account_orders()])
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=signal_number.name), patch.object(check_keys, "cancel_test_order", hang):
+                run = asyncio.create_task(self.run_script("--place-test-order", "--yes", handle_signals=True))
+                await self.wait_for(lambda: len(self.open_orders()) == 1)
+                os.kill(os.getpid(), signal_number)
+                code, output = await asyncio.wait_for(run, 10)
+                self.assertEqual(130, code, output)
+                self.assertTrue(self.line(output, "test order cleanup").startswith("✓"), output)
+                self.assertEqual([], self.open_orders())
+        self.assertEqual(["CANCELLED", "CANCELLED"], [order.status for order in self.account_orders()])
+
+    async def test_zero_balance_404_is_reported_as_zero_not_as_a_failure(self):
+        self.emulator.add_account(api_key="empty-account-api-key", stark_public_key=PUBLIC_KEY, vault=VAULT + 2,
+                                  balance=Decimal("0"))
+        environment = credentials_environment(api_key="empty-account-api-key", vault=VAULT + 2)
+        code, output = await self.run_script(environ=environment)
+        self.assertEqual(0, code, output)
+        self.assertIn("✓ balance: zero balance", output)
 
     async def wait_for(self, condition, timeout: float = 10.0):
         async with asyncio.timeout(timeout):
