@@ -69,9 +69,9 @@ NETWORK_DOMAINS = {"mainnet": CONSTANTS.DEFAULT_DOMAIN, "testnet": CONSTANTS.TES
 DEFAULT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
 PREFERRED_SAMPLE_MARKET = "BTC-USD"
 
-ACCOUNT_SNAPSHOT_TYPES = ("ORDER", "BALANCE", "POSITION")
-BOOK_SNAPSHOT, BOOK_DELTA = "SNAPSHOT", "DELTA"
+ACCOUNT_SNAPSHOT_TYPES = (account_messages.ORDER, account_messages.BALANCE, account_messages.POSITION)
 TEST_ORDER_BID_FRACTION = Decimal("0.8")
+ORDER_STATUS_NEW, ORDER_STATUS_CANCELLED = "NEW", "CANCELLED"
 TEST_ORDER_LIFETIME_MS = 60 * 60 * 1000
 ORDER_FINAL_STATUSES = frozenset(CONSTANTS.ORDER_STATE) - CONSTANTS.OPEN_ORDER_STATUSES
 
@@ -677,11 +677,11 @@ async def place_and_cancel(context: CheckContext, plan: TestOrderPlan, body: dic
         tracking = OrderTracking()
         try:
             await submit_test_order(context, body, tracking)
-            await await_order_status(ws, external_id, "NEW", timeout)
+            await await_order_status(ws, external_id, ORDER_STATUS_NEW, timeout)
             recorder.record(passed("test order placed", f"post-only BUY {plan.qty} {plan.market.name} @ "
                                    f"{plan.price} signed by the connector, seen NEW ({external_id})"))
             await cancel_test_order(context, external_id)
-            await await_order_status(ws, external_id, "CANCELLED", timeout)
+            await await_order_status(ws, external_id, ORDER_STATUS_CANCELLED, timeout)
             tracking.may_be_open = False
             recorder.record(passed("test order cancelled", "DELETE /user/order?externalId=..., seen CANCELLED"))
         finally:
