@@ -193,6 +193,7 @@ class Exchange(PricesFundingAndTime):
             book.add(taker)
             if taker.filled_qty == 0:
                 self.emit_order(taker)
+                self.emit_balance(self.accounts[taker.account_id])  # initial margin now includes it
             return
         self._finish(taker, "CANCELLED", "NO_LIQUIDITY")
 

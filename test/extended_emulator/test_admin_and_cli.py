@@ -45,6 +45,21 @@ class AdminRoutesTest(EmulatorTestCase):
         status, _ = await self.admin("GET", "/ledger", key="nobody")
         self.assertEqual(404, status)
 
+    async def test_restart_over_http(self):
+        await self.admin("POST", "/accounts", {"apiKey": "remote", "vault": 555, "starkPublicKey": "0x1234"})
+        status, body = await self.admin("POST", "/restart", {"fresh": True})
+        self.assertEqual((200, True), (status, body["data"]["restarting"]))
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            try:
+                status, _ = await self.admin("GET", "/ledger", key="remote")
+            except aiohttp.ClientError:
+                continue
+            if status == 404:
+                break
+        self.assertEqual(404, status)
+        self.assertEqual(200, (await self.rest("GET", "/api/v1/info/markets"))[0])
+
 
 class CliTest(unittest.IsolatedAsyncioTestCase):
     async def test_one_command_start_on_loopback(self):

@@ -28,12 +28,14 @@ class OrderLifecycleTest(EmulatorTestCase):
         new = await stream.next()
         self.assertEqual(("ORDER", "NEW", order_id), (new["type"], new["data"]["orders"][0]["status"],
                                                       new["data"]["orders"][0]["id"]))
+        margin = await stream.next()
+        self.assertEqual(("BALANCE", "97.000000"), (margin["type"], margin["data"]["balance"]["initialMargin"]))
         self.assertEqual(200, (await self.place(self.order("SELL", "0.004", "97000.0", 1), KEY_B))[0])
         first = await self._expect_fill_group(stream, "PARTIALLY_FILLED", "0.004")
         self.assertEqual(200, (await self.place(self.order("SELL", "0.006", "97000.0", 1), KEY_B))[0])
         second = await self._expect_fill_group(stream, "FILLED", "0.006")
-        seqs = [m["seq"] for m in snapshots + [new] + first + second]
-        self.assertEqual(list(range(1, 13)), seqs)
+        seqs = [m["seq"] for m in snapshots + [new, margin] + first + second]
+        self.assertEqual(list(range(1, 14)), seqs)
         position = second[3]["data"]["positions"][0]
         self.assertEqual(("LONG", "0.010", "97000"), (position["side"], position["size"], position["openPrice"]))
         balance = second[2]["data"]["balance"]
