@@ -1,0 +1,793 @@
+"""Hummingbot perpetual connector for Extended (Starknet perpetuals): trading, account state and funding.
+
+Orders are signed locally (``extended_perpetual_signer``) and sent with the Hummingbot client order id as
+Extended's external id. The account stream is the primary source of order, fill, balance and position updates;
+REST polling is a batched backup (one request per kind for all orders / pairs) because the 1,000 requests per
+minute budget is per IP, shared by every bot on the host. Time is the local clock: Extended has no server-time
+endpoint.
+"""
+import asyncio
+import json
+import random
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from hummingbot.connector.constants import s_decimal_NaN
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_account_messages as messages,
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_markets as markets,
+    extended_perpetual_signer as signer,
+    extended_perpetual_utils as utils,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
+    ExtendedPerpetualAPIOrderBookDataSource,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_user_stream_data_source import (
+    ExtendedPerpetualUserStreamDataSource,
+)
+from hummingbot.connector.derivative.position import Position
+from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.connector.utils import combine_to_hb_trading_pair
+from hummingbot.core.api_throttler.data_types import RateLimit
+from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
+from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+DAY_MS = 24 * 60 * 60 * 1000
+IOC_EXPIRY_MS = 60 * 60 * 1000
+TRADES_REQUEST_LIMIT = 200
+FUNDING_LOOKBACK_MS = 24 * 60 * 60 * 1000
+RATE_LIMIT_BACKOFF_INITIAL = 1.0
+RATE_LIMIT_BACKOFF_MAX = 60.0
+_STREAM_FILL_GRACE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """What the order path needs about one market, built once per trading-rules refresh."""
+
+    market: markets.ExtendedMarket
+    signing: signer.SigningMarket
+
+    @property
+    def symbol(self) -> str:
+        return self.market.name
+
+
+class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
+    web_utils = web_utils
+
+    SHORT_POLL_INTERVAL = 5.0
+    LONG_POLL_INTERVAL = 120.0
+    TRADING_FEES_INTERVAL = 60 * 60.0  # fee rates and leverage are refreshed hourly
+
+    def __init__(
+        self,
+        extended_perpetual_api_key: str = "",
+        extended_perpetual_stark_private_key: str = "",
+        extended_perpetual_stark_public_key: str = "",
+        extended_perpetual_vault_id: str = "",
+        extended_perpetual_limit_order_expiry_days: Optional[int] = None,
+        extended_perpetual_market_order_slippage: Decimal = Decimal(CONSTANTS.DEFAULT_MARKET_ORDER_SLIPPAGE),
+        trading_pairs: Optional[List[str]] = None,
+        trading_required: bool = True,
+        domain: str = CONSTANTS.DEFAULT_DOMAIN,
+        balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
+        rate_limits_share_pct: Decimal = Decimal("100"),
+    ):
+        if domain not in CONSTANTS.DOMAINS:
+            raise ValueError(f"domain must be one of {CONSTANTS.DOMAINS}")
+        self._domain = domain
+        self._trading_required = trading_required
+        self._trading_pairs = trading_pairs or []
+        self._credentials = self._parse_credentials(
+            extended_perpetual_api_key, extended_perpetual_stark_private_key,
+            extended_perpetual_stark_public_key, extended_perpetual_vault_id)
+        self._stark_account = self._stark_account_from(self._credentials)
+        self._signing_domain = signer.signing_domain_for(domain)
+        self._expiry_days = self._parse_expiry_days(extended_perpetual_limit_order_expiry_days)
+        self._market_order_slippage = utils.parse_slippage(
+            extended_perpetual_market_order_slippage, f"{domain}_{utils.SLIPPAGE_SUFFIX}")
+        self._market_specs: Dict[str, MarketSpec] = {}
+        self._symbol_map: Optional[Any] = None
+        self._fee_rates: Dict[str, messages.MarketFees] = {}
+        self._open_orders_by_market: Dict[str, Set[str]] = {}
+        self._nonce_rng = random.SystemRandom()
+        self._recent_nonces: Set[int] = set()
+        self._rate_limit_backoff = 0.0
+        self._rate_limited_until = 0.0
+        self._funding_from_ms: Optional[int] = None
+        self.real_time_balance_update = True
+        super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
+
+    # ------------------------------------------------------------------------------------------ configuration
+    def _parse_credentials(self, api_key: Any, private_key: Any, public_key: Any,
+                           vault: Any) -> Optional[utils.ExtendedCredentials]:
+        given = any(str(value or "").strip() for value in (api_key, private_key, public_key, vault))
+        if not given and not self._trading_required:
+            return None
+        return utils.ExtendedCredentials.parse(api_key, private_key, public_key, vault, prefix=self._domain)
+
+    @staticmethod
+    def _stark_account_from(credentials: Optional[utils.ExtendedCredentials]) -> Optional[signer.StarkAccount]:
+        if credentials is None:
+            return None
+        return signer.StarkAccount(vault=credentials.vault_id, public_key=credentials.stark_public_key,
+                                   private_key=credentials.stark_private_key)
+
+    def _parse_expiry_days(self, value: Any) -> int:
+        max_days = CONSTANTS.MAX_ORDER_EXPIRY_DAYS[self._domain]
+        days = utils.parse_expiry_days(value, f"{self._domain}_{utils.EXPIRY_DAYS_SUFFIX}", max_days)
+        return max_days - 1 if days is None else days
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(domain={self._domain!r}, trading_pairs={self._trading_pairs!r})"
+
+    @property
+    def name(self) -> str:
+        return self._domain
+
+    @property
+    def authenticator(self) -> ExtendedPerpetualAuth:
+        return ExtendedPerpetualAuth(self._credentials.api_key if self._credentials else "")
+
+    @property
+    def rate_limits_rules(self) -> List[RateLimit]:
+        return CONSTANTS.RATE_LIMITS
+
+    @property
+    def domain(self) -> str:
+        return self._domain
+
+    @property
+    def client_order_id_max_length(self) -> int:
+        return CONSTANTS.MAX_ORDER_ID_LEN
+
+    @property
+    def client_order_id_prefix(self) -> str:
+        return CONSTANTS.HBOT_ORDER_ID_PREFIX
+
+    @property
+    def trading_rules_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH_URL
+
+    @property
+    def trading_pairs_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH_URL
+
+    @property
+    def check_network_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH_URL
+
+    @property
+    def trading_pairs(self) -> List[str]:
+        return self._trading_pairs
+
+    @property
+    def is_cancel_request_in_exchange_synchronous(self) -> bool:
+        return False
+
+    @property
+    def is_trading_required(self) -> bool:
+        return self._trading_required
+
+    @property
+    def funding_fee_poll_interval(self) -> int:
+        return CONSTANTS.FUNDING_INTERVAL_SECONDS
+
+    @property
+    def limit_order_expiry_days(self) -> int:
+        return self._expiry_days
+
+    def supported_order_types(self) -> List[OrderType]:
+        return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
+
+    def supported_position_modes(self) -> List[PositionMode]:
+        return [PositionMode.ONEWAY]
+
+    def get_buy_collateral_token(self, trading_pair: str) -> str:
+        return self._collateral_of(trading_pair)
+
+    def get_sell_collateral_token(self, trading_pair: str) -> str:
+        return self._collateral_of(trading_pair)
+
+    def _collateral_of(self, trading_pair: str) -> str:
+        spec = self._market_specs.get(trading_pair)
+        if spec is not None:
+            return spec.market.collateral_asset_name
+        rule = self._trading_rules.get(trading_pair)
+        if rule is not None and rule.buy_order_collateral_token:
+            return rule.buy_order_collateral_token
+        return trading_pair.split("-")[-1]
+
+    def _default_collateral(self) -> str:
+        for spec in self._market_specs.values():
+            return spec.market.collateral_asset_name
+        return self._collateral_of(self._trading_pairs[0]) if self._trading_pairs else "USD"
+
+    # ------------------------------------------------------------------------------------------ factories
+    def _create_web_assistants_factory(self) -> WebAssistantsFactory:
+        return web_utils.build_api_factory(throttler=self._throttler, auth=self._auth)
+
+    def _create_order_book_data_source(self) -> ExtendedPerpetualAPIOrderBookDataSource:
+        return ExtendedPerpetualAPIOrderBookDataSource(
+            trading_pairs=self._trading_pairs, connector=self,
+            api_factory=self._web_assistants_factory, domain=self._domain)
+
+    def _create_user_stream_data_source(self) -> ExtendedPerpetualUserStreamDataSource:
+        return ExtendedPerpetualUserStreamDataSource(
+            auth=self._auth, trading_pairs=self._trading_pairs, connector=self,
+            api_factory=self._web_assistants_factory, domain=self._domain)
+
+    async def start_network(self):
+        urls = web_utils.base_urls(self._domain)
+        if urls.overridden:
+            self.logger().warning(f"{CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR} is set: Extended requests go to "
+                                  f"{urls.rest} and {urls.stream} instead of the {self._domain} servers.")
+        await super().start_network()
+
+    async def _update_time_synchronizer(self, pass_on_non_cancelled_error: bool = False):
+        """Extended has no server-time endpoint: the local clock is used and no time request is sent."""
+
+    def _is_request_exception_related_to_time_synchronizer(self, request_exception: Exception) -> bool:
+        return False
+
+    def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
+        return getattr(status_update_exception, "is_not_found", False)
+
+    def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
+        return getattr(cancelation_exception, "is_not_found", False)
+
+    # ------------------------------------------------------------------------------------------ REST access
+    async def _api_request(self, path_url, overwrite_url: Optional[str] = None, method: RESTMethod = RESTMethod.GET,
+                           params: Optional[Any] = None, data: Optional[Dict[str, Any]] = None,
+                           is_auth_required: bool = False, return_err: bool = False,
+                           limit_id: Optional[str] = None, headers: Optional[Dict[str, Any]] = None,
+                           **kwargs) -> Any:
+        """One request; errors raise ExtendedAPIError with the documented meaning; 429 starts a back-off."""
+        await self._wait_for_rate_limit_backoff()
+        rest_assistant = await self._web_assistants_factory.get_rest_assistant()
+        url = overwrite_url or await self._api_request_url(path_url=path_url, is_auth_required=is_auth_required)
+        response = await rest_assistant.execute_request_and_get_response(
+            url=url, params=params, data=data, method=method, is_auth_required=is_auth_required,
+            return_err=True, throttler_limit_id=limit_id or path_url, headers=headers)
+        body = await self._response_body(response)
+        error = messages.error_from_response(response.status, body)
+        self._note_rate_limit(error)
+        if error is not None and not return_err:
+            raise error
+        return body
+
+    @staticmethod
+    async def _response_body(response) -> Any:
+        text = await response.text()
+        try:
+            return json.loads(text) if text else {}
+        except ValueError:
+            return text
+
+    def _note_rate_limit(self, error: Optional[messages.ExtendedAPIError]):
+        if error is None or not error.is_rate_limited:
+            if error is None:
+                self._rate_limit_backoff = 0.0
+            return
+        self._rate_limit_backoff = min(max(self._rate_limit_backoff * 2, RATE_LIMIT_BACKOFF_INITIAL),
+                                       RATE_LIMIT_BACKOFF_MAX)
+        self._rate_limited_until = self._time() + self._rate_limit_backoff
+        self.logger().warning(f"Extended rate limit reached (HTTP 429): pausing requests for "
+                              f"{self._rate_limit_backoff:.0f} s.")
+
+    async def _wait_for_rate_limit_backoff(self):
+        remaining = self._rate_limited_until - self._time()
+        if remaining > 0:
+            await self._sleep(remaining)
+
+    async def _private_get(self, path_url: str, params: Optional[Any] = None, limit_id: Optional[str] = None) -> Any:
+        body = await self._api_get(path_url=path_url, params=params, is_auth_required=True, limit_id=limit_id)
+        return messages.response_data(body)
+
+    # ------------------------------------------------------------------------------------------ markets
+    def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Any):
+        self._set_trading_pair_symbol_map(markets.symbol_map_from_markets(markets.parse_markets(exchange_info)))
+
+    async def _format_trading_rules(self, exchange_info_dict: Any) -> List[TradingRule]:
+        """Trading rules and the per-market order specs (market limits + signing constants), built once."""
+        items = markets.response_data(exchange_info_dict)
+        rules, specs = [], {}
+        for item in items if isinstance(items, list) else []:
+            try:
+                market = markets.parse_market(item)
+                if not market.is_tradable:
+                    continue
+                specs[market.trading_pair] = MarketSpec(market=market, signing=signer.SigningMarket.from_api(item))
+                rules.append(markets.trading_rule_from_market(market, market.trading_pair))
+            except Exception:
+                self.logger().error(f"Error parsing the trading pair rule {item}. Skipping.")
+        self._market_specs = specs
+        return rules
+
+    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
+        """All pairs from one ``/info/markets`` request (not one request per pair)."""
+        return await self._orderbook_ds.get_last_traded_prices(trading_pairs=trading_pairs)
+
+    async def _get_last_traded_price(self, trading_pair: str) -> float:
+        return (await self.get_last_traded_prices([trading_pair]))[trading_pair]
+
+    async def _make_network_check_request(self):
+        await self._api_get(path_url=self.check_network_request_path)
+
+    # ------------------------------------------------------------------------------------------ fees / leverage
+    async def _update_trading_fees(self):
+        """Fee rates and leverage of every market, cached for the order path (one request each)."""
+        await safe_gather(self._update_fee_rates(), self._update_leverages())
+
+    def _market_params(self, trading_pairs: List[str]) -> List[Tuple[str, str]]:
+        symbols = [self._symbol_for(pair) for pair in trading_pairs]
+        return [("market", symbol) for symbol in symbols if symbol is not None]
+
+    def _symbol_for(self, trading_pair: str) -> Optional[str]:
+        spec = self._market_specs.get(trading_pair)
+        if spec is not None:
+            return spec.symbol
+        return self._symbol_map.inverse.get(trading_pair) if self._symbol_map else None
+
+    def _pair_for(self, symbol: str) -> Optional[str]:
+        return self._symbol_map.get(symbol) if self._symbol_map else None
+
+    def _set_trading_pair_symbol_map(self, trading_pair_and_symbol_map: Optional[Any]):
+        """Kept here too, for the synchronous lookups of the stream handlers."""
+        self._symbol_map = trading_pair_and_symbol_map
+        super()._set_trading_pair_symbol_map(trading_pair_and_symbol_map)
+
+    async def _update_fee_rates(self):
+        try:
+            data = await self._private_get(CONSTANTS.FEES_PATH_URL, params=self._market_params(self._trading_pairs))
+            self._fee_rates.update({fees.market: fees for fees in messages.parse_list(data, messages.parse_fees)})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Could not read the Extended fee rates ({error}); using the default fees.")
+
+    async def _update_leverages(self):
+        try:
+            data = await self._private_get(CONSTANTS.LEVERAGE_PATH_URL, params=self._market_params(self._trading_pairs))
+            for item in messages.parse_list(data, messages.parse_leverage):
+                pair = self._pair_for(item.market)
+                if pair is not None:
+                    self._perpetual_trading.set_leverage(pair, int(item.leverage))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Could not read the Extended leverage settings ({error}).")
+
+    def _fee_rate(self, trading_pair: str, is_maker: bool) -> Decimal:
+        symbol = self._symbol_for(trading_pair)
+        fees = self._fee_rates.get(symbol) if symbol else None
+        if fees is not None:
+            return fees.maker if is_maker else fees.taker
+        return utils.DEFAULT_FEES.maker_percent_fee_decimal if is_maker else utils.DEFAULT_FEES.taker_percent_fee_decimal
+
+    def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                 position_action: PositionAction, amount: Decimal, price: Decimal = s_decimal_NaN,
+                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+        is_maker = order_type is OrderType.LIMIT_MAKER if is_maker is None else is_maker
+        pair = combine_to_hb_trading_pair(base_currency, quote_currency)
+        return AddedToCostTradeFee(percent=self._fee_rate(pair, is_maker), percent_token=self._collateral_of(pair))
+
+    async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> Tuple[bool, str]:
+        symbol = self._symbol_for(trading_pair) or await self.exchange_symbol_associated_to_pair(trading_pair)
+        try:
+            await self._api_request(path_url=CONSTANTS.LEVERAGE_PATH_URL, method=RESTMethod.PATCH,
+                                    data={"market": symbol, "leverage": str(leverage)}, is_auth_required=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            return False, str(error)
+        return True, ""
+
+    async def _trading_pair_position_mode_set(self, mode: PositionMode, trading_pair: str) -> Tuple[bool, str]:
+        if mode != PositionMode.ONEWAY:
+            return False, "Extended supports only the ONEWAY position mode."
+        return True, ""
+
+    async def _fetch_account_position_mode(self) -> Optional[PositionMode]:
+        return PositionMode.ONEWAY
+
+    # ------------------------------------------------------------------------------------------ orders
+    async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
+                            order_type: OrderType, price: Optional[Decimal] = None,
+                            position_action: PositionAction = PositionAction.NIL, **kwargs):
+        if position_action not in self.VALID_POSITION_ACTIONS:
+            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                      trade_type=trade_type, price=price, amount=amount, order_type=order_type,
+                                      position_action=position_action)
+            self._update_order_after_failure(order_id, trading_pair, ValueError(
+                f"Position action {position_action} cannot be placed on Extended: use OPEN or CLOSE."))
+            return
+        await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                    position_action=position_action, **kwargs)
+
+    async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                           order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
+                           **kwargs) -> Tuple[str, float]:
+        body = self._signed_order_body(order_id, trading_pair, amount, trade_type, order_type, price, position_action)
+        response = await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
+        data = messages.response_data(response)
+        return str(data["id"]), self._time()
+
+    def _signed_order_body(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                           order_type: OrderType, price: Decimal, position_action: PositionAction) -> Dict[str, Any]:
+        """Check the local limits, then price, sign and build the POST body. Pure: no I/O."""
+        if self._stark_account is None:
+            raise ValueError("Extended credentials are not configured: orders cannot be signed.")
+        spec = self._market_spec(trading_pair)
+        reduce_only = position_action == PositionAction.CLOSE
+        is_market = order_type == OrderType.MARKET
+        if is_market:
+            price = self._market_order_price(spec, trade_type)
+        self._check_local_limits(order_id, spec, amount, price, is_market, reduce_only)
+        now_ms = int(self._time() * 1000)
+        expiry_ms = now_ms + (IOC_EXPIRY_MS if is_market else self._expiry_days * DAY_MS)
+        post_only = order_type == OrderType.LIMIT_MAKER
+        return signer.build_order_body(
+            self._stark_account, self._signing_domain, spec.signing, external_id=order_id,
+            side=CONSTANTS.SIDE_BUY if trade_type == TradeType.BUY else CONSTANTS.SIDE_SELL,
+            order_type=CONSTANTS.ORDER_TYPE_MARKET if is_market else CONSTANTS.ORDER_TYPE_LIMIT,
+            qty=amount, price=price, fee_rate=self._fee_rate(trading_pair, is_maker=post_only),
+            expiry_ms=expiry_ms, nonce=self._draw_nonce(), now_ms=now_ms,
+            time_in_force=CONSTANTS.TIME_IN_FORCE_IOC if is_market else CONSTANTS.TIME_IN_FORCE_GTT,
+            post_only=post_only, reduce_only=reduce_only,
+            self_trade_protection=CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
+
+    def _market_spec(self, trading_pair: str) -> MarketSpec:
+        spec = self._market_specs.get(trading_pair)
+        if spec is None:
+            raise ValueError(f"No Extended market data for {trading_pair} yet: the order was not sent.")
+        return spec
+
+    def _draw_nonce(self) -> int:
+        nonce = signer.draw_nonce(self._nonce_rng)
+        while nonce in self._recent_nonces:
+            nonce = signer.draw_nonce(self._nonce_rng)
+        if len(self._recent_nonces) > 100_000:
+            self._recent_nonces.clear()
+        self._recent_nonces.add(nonce)
+        return nonce
+
+    def _market_order_price(self, spec: MarketSpec, trade_type: TradeType) -> Decimal:
+        """Best opposite price moved by the slippage, bounded by mark +-5%, on the tick (buy up, sell down)."""
+        is_buy = trade_type == TradeType.BUY
+        try:
+            best = Decimal(str(self.get_order_book(spec.market.trading_pair).get_price(is_buy)))
+        except Exception:
+            raise ValueError(f"No {'ask' if is_buy else 'bid'} in the {spec.market.trading_pair} order book: "
+                             f"the market order cannot be priced.") from None
+        mark = self._mark_price(spec.market.trading_pair)
+        bound = Decimal(CONSTANTS.MARKET_ORDER_MAX_DEVIATION_FROM_MARK)
+        tick = spec.market.min_price_change
+        if is_buy:
+            price = _to_tick(best * (1 + self._market_order_slippage), tick, ROUND_CEILING)
+            return min(price, _to_tick(mark * (1 + bound), tick, ROUND_FLOOR))
+        price = _to_tick(best * (1 - self._market_order_slippage), tick, ROUND_FLOOR)
+        return max(price, _to_tick(mark * (1 - bound), tick, ROUND_CEILING))
+
+    def _mark_price(self, trading_pair: str) -> Decimal:
+        try:
+            mark = Decimal(str(self.get_funding_info(trading_pair).mark_price))
+        except Exception:
+            mark = Decimal("NaN")
+        if not mark.is_finite() or mark <= 0:
+            raise ValueError(f"The {trading_pair} mark price is unknown: the market order cannot be bounded.")
+        return mark
+
+    def _check_local_limits(self, order_id: str, spec: MarketSpec, amount: Decimal, price: Decimal,
+                            is_market: bool, reduce_only: bool):
+        market = spec.market
+        if not market.is_tradable:
+            raise ValueError(f"The {market.name} market is {market.status}: no order can be placed.")
+        if market.reduce_only and not reduce_only:
+            raise ValueError(f"The {market.name} market is REDUCE_ONLY: only orders closing a position are accepted.")
+        max_value = market.max_market_order_value if is_market else market.max_limit_order_value
+        if amount * price > max_value:
+            raise ValueError(f"Order value {amount * price} exceeds the {market.name} maximum order value {max_value}.")
+        if self._open_order_count(market, excluding=order_id) >= market.max_num_orders:
+            raise ValueError(f"{market.name} already has {market.max_num_orders} open orders (Extended's limit per "
+                             f"market): the order was not sent.")
+
+    def _open_order_count(self, market: markets.ExtendedMarket, excluding: str) -> int:
+        """Open orders of the account in the market: those the stream / REST listed, plus ours in flight."""
+        known = set(self._open_orders_by_market.get(market.name, set()))
+        for order in self._order_tracker.active_orders.values():
+            if order.trading_pair == market.trading_pair and order.client_order_id != excluding and not order.is_done:
+                known.add(order.exchange_order_id or order.client_order_id)
+        return len(known)
+
+    async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
+        """Cancel one order by its external id (the client order id). Extended cancels asynchronously."""
+        await self._api_delete(path_url=CONSTANTS.ORDER_PATH_URL, params={"externalId": order_id},
+                               is_auth_required=True)
+        return True
+
+    # ------------------------------------------------------------------------------------------ REST status
+    async def _update_balances(self):
+        try:
+            data = await self._private_get(CONSTANTS.BALANCE_PATH_URL)
+        except messages.ExtendedAPIError as error:
+            if not error.is_not_found:
+                raise
+            self._set_balance(self._default_collateral(), Decimal("0"), Decimal("0"))
+            return
+        balance = messages.parse_balance(data)
+        self._set_balance(balance.collateral, balance.equity, balance.available_for_trade)
+
+    def _set_balance(self, collateral: str, total: Decimal, available: Decimal):
+        for asset in [asset for asset in self._account_balances if asset != collateral]:
+            self._account_balances.pop(asset, None)
+            self._account_available_balances.pop(asset, None)
+        self._account_balances[collateral] = total
+        self._account_available_balances[collateral] = available
+
+    async def _update_positions(self):
+        data = await self._private_get(CONSTANTS.POSITIONS_PATH_URL)
+        self._apply_positions(messages.parse_list(data, messages.parse_position), is_snapshot=True)
+
+    def _apply_positions(self, positions: List[messages.AccountPosition], is_snapshot: bool):
+        seen = set()
+        for position in positions:
+            pair = self._pair_for(position.market)
+            if pair is None:
+                continue
+            key = self._perpetual_trading.position_key(pair, self._position_side(position))
+            seen.add(key)
+            if position.is_closed:
+                self._perpetual_trading.remove_position(key)
+                continue
+            self._perpetual_trading.set_position(key, Position(
+                trading_pair=pair, position_side=self._position_side(position),
+                unrealized_pnl=position.unrealised_pnl, entry_price=position.open_price,
+                amount=position.signed_size, leverage=position.leverage))
+        if is_snapshot:
+            for key in [key for key in self.account_positions if key not in seen]:
+                self._perpetual_trading.remove_position(key)
+
+    @staticmethod
+    def _position_side(position: messages.AccountPosition) -> PositionSide:
+        return PositionSide.SHORT if position.side == CONSTANTS.POSITION_SIDE_SHORT else PositionSide.LONG
+
+    async def _update_orders(self):
+        """One open-orders request for all tracked orders; only the orders absent from it are looked up."""
+        orders = list(self.in_flight_orders.values())
+        if not orders:
+            return
+        try:
+            data = await self._private_get(CONSTANTS.OPEN_ORDERS_PATH_URL,
+                                           params=self._market_params(sorted({o.trading_pair for o in orders})))
+            open_items = messages.parse_list(data, messages.parse_order)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Could not read the open orders from Extended ({error}); retrying next poll.")
+            return
+        self._remember_open_orders(open_items, is_snapshot=True)
+        by_external_id = {item.external_id: item for item in open_items}
+        missing = []
+        for order in orders:
+            item = by_external_id.get(order.client_order_id)
+            if item is None:
+                missing.append(order)
+            else:
+                self._order_tracker.process_order_update(self._order_update(item, order))
+        await self._update_orders_with_error_handler(missing, self._handle_update_error_for_active_order)
+
+    async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
+        """Look an order up by its external id, falling back to the orders history."""
+        items = await self._orders_by_external_id(tracked_order.client_order_id)
+        if not items:
+            data = await self._private_get(CONSTANTS.ORDERS_HISTORY_PATH_URL,
+                                           params={"externalId": tracked_order.client_order_id})
+            items = messages.parse_list(data, messages.parse_order)
+        items = [item for item in items if item.external_id in (None, tracked_order.client_order_id)]
+        if not items:
+            raise messages.ExtendedAPIError(CONSTANTS.HTTP_NOT_FOUND, CONSTANTS.ERROR_CODE_NOT_FOUND,
+                                            f"order {tracked_order.client_order_id} not found")
+        latest = max(items, key=lambda item: item.updated_time_ms)
+        return self._order_update(latest, tracked_order)
+
+    async def _orders_by_external_id(self, external_id: str) -> List[messages.AccountOrder]:
+        path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=external_id)
+        try:
+            data = await self._private_get(path, limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL)
+        except messages.ExtendedAPIError as error:
+            if error.is_not_found:
+                return []
+            raise
+        return messages.parse_list(data, messages.parse_order)
+
+    def _order_update(self, item: messages.AccountOrder, order: InFlightOrder) -> OrderUpdate:
+        new_state = CONSTANTS.ORDER_STATE[item.status]
+        if new_state == OrderState.FILLED and order.executed_amount_base < order.amount:
+            safe_ensure_future(self._fetch_fills_if_missing(order))
+        return OrderUpdate(
+            trading_pair=order.trading_pair, update_timestamp=item.updated_time_ms * 1e-3 or self._time(),
+            new_state=new_state, client_order_id=order.client_order_id, exchange_order_id=item.order_id,
+            misc_updates=self._status_details(item, order))
+
+    def _status_details(self, item: messages.AccountOrder, order: InFlightOrder) -> Optional[Dict[str, str]]:
+        if item.status not in ("REJECTED", "CANCELLED", "EXPIRED"):
+            return None
+        reason = item.status_reason or "NONE"
+        if item.status == "REJECTED":
+            message = f"Extended rejected order {order.client_order_id}: {reason}"
+            if reason == CONSTANTS.STATUS_REASON_POST_ONLY_FAILED:
+                message += " (the post-only order would have traded immediately)"
+        else:
+            message = f"Order {order.client_order_id} {item.status.lower()} on Extended ({reason})"
+        self.logger().info(message)
+        return {"error_message": message, "error_type": reason}
+
+    async def _fetch_fills_if_missing(self, order: InFlightOrder):
+        """A FILLED order whose fills have not all arrived: wait a moment for the stream, then ask REST."""
+        try:
+            await asyncio.wait_for(order.wait_until_completely_filled(), timeout=_STREAM_FILL_GRACE_SECONDS)
+        except asyncio.TimeoutError:
+            await self._update_orders_fills([order])
+
+    async def _update_orders_fills(self, orders: List[InFlightOrder]):
+        """One trades request for all the given orders (not one per order)."""
+        if not orders:
+            return
+        try:
+            trades = await self._recent_trades(sorted({order.trading_pair for order in orders}))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Failed to fetch trade updates for orders "
+                                  f"{[o.client_order_id for o in orders]}. Error: {error}", exc_info=error)
+            return
+        for order in orders:
+            for trade in trades:
+                if self._trade_belongs_to(trade, order):
+                    self._order_tracker.process_trade_update(self._trade_update(trade, order))
+
+    async def _recent_trades(self, trading_pairs: List[str]) -> List[messages.AccountTrade]:
+        params = self._market_params(trading_pairs) + [("limit", str(TRADES_REQUEST_LIMIT))]
+        data = await self._private_get(CONSTANTS.TRADES_PATH_URL, params=params)
+        return messages.parse_list(data, messages.parse_trade)
+
+    @staticmethod
+    def _trade_belongs_to(trade: messages.AccountTrade, order: InFlightOrder) -> bool:
+        if trade.external_order_id is not None:
+            return trade.external_order_id == order.client_order_id
+        return order.exchange_order_id is not None and trade.order_id == order.exchange_order_id
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        trades = await self._recent_trades([order.trading_pair])
+        return [self._trade_update(trade, order) for trade in trades if self._trade_belongs_to(trade, order)]
+
+    def _trade_update(self, trade: messages.AccountTrade, order: InFlightOrder) -> TradeUpdate:
+        collateral = self._collateral_of(order.trading_pair)
+        return TradeUpdate(
+            trade_id=trade.trade_id, client_order_id=order.client_order_id, exchange_order_id=trade.order_id,
+            trading_pair=order.trading_pair, fill_timestamp=trade.created_time_ms * 1e-3,
+            fill_price=trade.price, fill_base_amount=trade.qty, fill_quote_amount=trade.price * trade.qty,
+            fee=AddedToCostTradeFee(percent_token=collateral, flat_fees=[TokenAmount(collateral, trade.fee)]),
+            is_taker=trade.is_taker)
+
+    # ------------------------------------------------------------------------------------------ funding payments
+    async def _update_all_funding_payments(self, fire_event_on_new: bool):
+        """One funding-history request for all pairs, then one event per pair with a new payment."""
+        try:
+            latest = await self._latest_funding_payments()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().network("Unexpected error while fetching funding payments.", exc_info=True,
+                                  app_warning_msg="Could not fetch Extended funding payments.")
+            return
+        for pair in self._trading_pairs:
+            timestamp, rate, amount = latest.get(pair, (0, Decimal("-1"), Decimal("-1")))
+            self._emit_funding_payment_event(pair, timestamp, rate, amount, fire_event_on_new)
+
+    async def _latest_funding_payments(self) -> Dict[str, Tuple[float, Decimal, Decimal]]:
+        now_ms = int(self._time() * 1000)
+        from_ms = self._funding_from_ms or now_ms - FUNDING_LOOKBACK_MS
+        params = self._market_params(self._trading_pairs) + [("fromTime", str(from_ms))]
+        data = await self._private_get(CONSTANTS.FUNDING_PAYMENTS_PATH_URL, params=params)
+        latest: Dict[str, messages.FundingPayment] = {}
+        for payment in messages.parse_list(data, messages.parse_funding_payment):
+            pair = self._pair_for(payment.market)
+            if pair is not None and (pair not in latest or payment.paid_time_ms > latest[pair].paid_time_ms):
+                latest[pair] = payment
+        if latest:
+            self._funding_from_ms = max(payment.paid_time_ms for payment in latest.values())
+        return {pair: (p.paid_time_ms * 1e-3, p.funding_rate, p.funding_fee) for pair, p in latest.items()}
+
+    async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
+        latest = await self._latest_funding_payments()
+        return latest.get(trading_pair, (0, Decimal("-1"), Decimal("-1")))
+
+    # ------------------------------------------------------------------------------------------ account stream
+    async def _user_stream_event_listener(self):
+        async for raw_message in self._iter_user_event_queue():
+            try:
+                await self._process_account_message(messages.parse_stream_message(raw_message))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
+
+    async def _process_account_message(self, message: messages.StreamMessage):
+        handler = {
+            messages.ORDER: self._process_order_message,
+            messages.TRADE: self._process_trade_message,
+            messages.BALANCE: self._process_balance_message,
+            messages.POSITION: self._process_position_message,
+            messages.RECONCILE: self._process_reconcile_message,
+        }[message.type]
+        handler(message)
+
+    def _process_order_message(self, message: messages.StreamMessage):
+        self._remember_open_orders(message.items, is_snapshot=message.is_snapshot)
+        for item in message.items:
+            order = self._tracked_order(item.external_id, item.order_id, self._order_tracker.all_updatable_orders)
+            if order is not None:
+                self._order_tracker.process_order_update(self._order_update(item, order))
+        if message.is_snapshot:
+            listed = {item.external_id for item in message.items}
+            missing = [o for o in self.in_flight_orders.values() if o.client_order_id not in listed and not o.is_done]
+            if missing:
+                safe_ensure_future(self._update_orders_with_error_handler(
+                    missing, self._handle_update_error_for_active_order))
+
+    def _process_trade_message(self, message: messages.StreamMessage):
+        for trade in message.items:
+            order = self._tracked_order(trade.external_order_id, trade.order_id,
+                                        self._order_tracker.all_fillable_orders)
+            if order is None:
+                self.logger().debug(f"{trade.trade_type} trade {trade.trade_id} on {trade.market} is not for an order "
+                                    f"of this bot; the position update will reflect it.")
+                continue
+            self._order_tracker.process_trade_update(self._trade_update(trade, order))
+
+    def _process_balance_message(self, message: messages.StreamMessage):
+        for balance in message.items:
+            self._set_balance(balance.collateral, balance.equity, balance.available_for_trade)
+
+    def _process_position_message(self, message: messages.StreamMessage):
+        self._apply_positions(list(message.items), is_snapshot=message.is_snapshot)
+
+    def _process_reconcile_message(self, message: messages.StreamMessage):
+        self.logger().info("Account stream re-connected: reconciling orders, trades, positions and balance over REST.")
+        safe_ensure_future(self._reconcile_account())
+
+    async def _reconcile_account(self):
+        await safe_gather(self._update_order_status(), self._update_positions(), self._update_balances(),
+                          return_exceptions=True)
+
+    def _tracked_order(self, external_id: Optional[str], order_id: Optional[str],
+                       orders: Dict[str, InFlightOrder]) -> Optional[InFlightOrder]:
+        if external_id is not None and external_id in orders:
+            return orders[external_id]
+        if order_id is None:
+            return None
+        return next((order for order in orders.values() if order.exchange_order_id == order_id), None)
+
+    def _remember_open_orders(self, items, is_snapshot: bool):
+        """Open orders of the whole account per market (other bots' too), for the 200-orders limit."""
+        if is_snapshot:
+            self._open_orders_by_market = {}
+        for item in items:
+            ids = self._open_orders_by_market.setdefault(item.market, set())
+            (ids.add if item.is_open else ids.discard)(item.order_id)
+
+
+def _to_tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    return (price / tick).to_integral_value(rounding=rounding) * tick
