@@ -252,12 +252,15 @@ class VenueClient:
         return self.auth.header_for_authentication() if private else web_utils.public_ws_headers()
 
     async def call(self, method: str, path: str, params: Optional[Dict[str, str]] = None,
-                   body: Optional[dict] = None, private: bool = True) -> VenueReply:
+                   body: Optional[dict] = None, private: bool = True, user_agent: bool = True) -> VenueReply:
+        """One REST request; ``user_agent=False`` (a probe only) sends no User-Agent at all."""
         what = f"{method} {path}"
         timeout = aiohttp.ClientTimeout(total=self.request_timeout)
+        headers = self._headers(private) if user_agent else {}
+        skipped = () if user_agent else (CONSTANTS.USER_AGENT_HEADER,)
         try:
-            async with self.session.request(method, self.urls.rest + path, params=params, json=body,
-                                            headers=self._headers(private), timeout=timeout) as response:
+            async with self.session.request(method, self.urls.rest + path, params=params, json=body, headers=headers,
+                                            skip_auto_headers=skipped, timeout=timeout) as response:
                 return VenueReply(response.status, await _json_or_text(response))
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             raise transport_problem(error, what, self.request_timeout) from None
@@ -346,6 +349,17 @@ class SampleMarket:
 
 
 @dataclass
+class StreamObservations:
+    """What the checks saw that the assumption probes report."""
+
+    account_first_seqs: List[Any] = dataclasses.field(default_factory=list)
+    account_snapshot_flags: List[bool] = dataclasses.field(default_factory=list)
+    zero_balance: Optional[bool] = None
+    book_first_seq: Optional[int] = None
+    book_negative_change: Optional[bool] = None
+
+
+@dataclass
 class CheckContext:
     client: VenueClient
     options: CheckOptions
@@ -353,6 +367,7 @@ class CheckContext:
     keys_consistent: bool
     market: Optional[SampleMarket] = None
     taker_fee: Optional[Decimal] = None
+    observed: StreamObservations = dataclasses.field(default_factory=StreamObservations)
 
 
 def pick_sample_market(items: List[Any], wanted: Optional[str]) -> SampleMarket:
@@ -406,7 +421,8 @@ async def check_fees(context: CheckContext) -> str:
 async def check_balance(context: CheckContext) -> str:
     reply = await context.client.call("GET", CONSTANTS.BALANCE_PATH_URL)
     error = reply.error
-    if error is not None and error.is_not_found:
+    context.observed.zero_balance = error is not None and error.is_not_found
+    if context.observed.zero_balance:
         return "zero balance (the venue answers 404 until the first deposit)"
     balance = account_messages.parse_balance(reply.data(f"GET {CONSTANTS.BALANCE_PATH_URL}"))
     return (f"{balance.collateral}: equity {balance.equity}, available for trade {balance.available_for_trade}")
@@ -446,6 +462,8 @@ async def receive_account_snapshots(context: CheckContext) -> str:
         messages, complete = await collect_messages(
             ws, account_messages.parse_stream_message, has_account_snapshots, timeout)
     types, seqs = account_types(messages), seq_numbers(messages)
+    context.observed.account_first_seqs.append(seqs[0] if seqs else None)
+    context.observed.account_snapshot_flags = [message.is_snapshot for message in messages]
     if not complete:
         missing = sorted(set(ACCOUNT_SNAPSHOT_TYPES) - set(types))
         raise CheckProblem(f"no {', '.join(missing)} snapshot within {timeout:g} s (got {types})", HINT_TIMEOUT)
@@ -468,6 +486,12 @@ def book_problem(updates: Sequence[markets.OrderBookStreamUpdate]) -> Optional[s
     return None
 
 
+def observe_book(observed: StreamObservations, updates: Sequence[markets.OrderBookStreamUpdate]) -> None:
+    observed.book_first_seq = updates[0].seq if updates else None
+    observed.book_negative_change = any(quantity < 0 for update in updates if not update.is_snapshot
+                                        for _, quantity in update.bids + update.asks)
+
+
 def count_deltas(updates: Sequence[markets.OrderBookStreamUpdate]) -> int:
     return sum(not update.is_snapshot for update in updates)
 
@@ -479,6 +503,7 @@ async def check_order_book_stream(context: CheckContext) -> str:
     async with context.client.stream(path, private=False) as ws:
         updates, _ = await collect_messages(ws, markets.parse_order_book_stream_message,
                                             lambda received: count_deltas(received) >= wanted, timeout)
+    observe_book(context.observed, updates)
     problem = book_problem(updates)
     if problem is not None:
         raise CheckProblem(f"{path}: {problem}")
@@ -512,6 +537,8 @@ async def run_check(name: str, check: Callable[[CheckContext], Any], context: Ch
 
 
 # ---------------------------------------------------------------------------------------------- assumption probes
+# Informational lines for the read-only items of extended_emulator/ASSUMPTIONS.md (numbers refer to its table):
+# each reports what the venue answered, so the emulator's choices can be compared with the real exchange.
 
 def new_external_id(tag: str) -> str:
     """A Hummingbot-format client order id (HBOT prefix, at most 32 characters of [A-Za-z0-9-])."""
@@ -519,31 +546,112 @@ def new_external_id(tag: str) -> str:
 
 
 def describe_reply(reply: VenueReply) -> str:
-    """What the venue answered, briefly: the explained error, or the shape of the data."""
+    """What the venue answered, briefly: the explained error (and its code's JSON type), or the data's shape."""
     error = reply.error
     if error is not None:
-        return str(error)
+        return f"{error} (code as {type(error.code).__name__})"
     data = reply.payload.get("data") if isinstance(reply.payload, dict) else reply.payload
     shape = f"a list of {len(data)}" if isinstance(data, list) else type(data).__name__
     return f"HTTP {reply.http_status}, {shape}"
 
 
 async def probe_unknown_external_id(context: CheckContext) -> str:
-    """ASSUMPTIONS: how the venue answers a lookup of an external id it never saw (404 or an empty list)."""
+    """How a lookup of a Hummingbot-format external id the venue never saw is answered (the doc types it number)."""
     path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=new_external_id("NONE"))
-    reply = await context.client.call("GET", path)
-    return f"GET /user/orders/external/<unknown HBOT id> -> {describe_reply(reply)}"
+    return f"GET /user/orders/external/<unknown HBOT-... id> -> {describe_reply(await context.client.call('GET', path))}"
 
 
 async def probe_unknown_order_id(context: CheckContext) -> str:
-    """ASSUMPTIONS: how the venue answers a lookup of an order id that does not exist."""
     reply = await context.client.call("GET", CONSTANTS.ORDER_BY_ID_PATH_URL.format(order_id=1))
     return f"GET /user/orders/1 -> {describe_reply(reply)}"
 
 
+async def probe_unknown_market(context: CheckContext) -> str:
+    path = CONSTANTS.MARKET_STATS_PATH_URL.format(market="NOPE-USD")
+    return f"GET {path} -> {describe_reply(await context.client.call('GET', path, private=False))}"
+
+
+async def probe_rest_without_key(context: CheckContext) -> str:
+    reply = await context.client.call("GET", CONSTANTS.BALANCE_PATH_URL, private=False)
+    return f"GET {CONSTANTS.BALANCE_PATH_URL} without X-Api-Key -> {describe_reply(reply)}"
+
+
+async def probe_stream_without_key(context: CheckContext) -> str:
+    try:
+        async with context.client.stream(CONSTANTS.WS_ACCOUNT_PATH, private=False):
+            return "the account stream accepted a handshake without X-Api-Key"
+    except CheckProblem as problem:
+        return f"refused: {problem.reason}"
+
+
+async def probe_without_user_agent(context: CheckContext) -> str:
+    reply = await context.client.call("GET", CONSTANTS.MARKETS_PATH_URL, private=False, user_agent=False)
+    return f"GET {CONSTANTS.MARKETS_PATH_URL} without User-Agent -> {describe_reply(reply)}"
+
+
+def probe_account_snapshots(context: CheckContext) -> str:
+    flags = context.observed.account_snapshot_flags
+    if not flags:
+        return "no snapshot observed (see the account stream check)"
+    return f"isSnapshot on the first messages: {flags} (balance 404 on REST: {context.observed.zero_balance})"
+
+
+def probe_seq_per_connection(context: CheckContext) -> str:
+    firsts = context.observed.account_first_seqs
+    return f"first seq of each account-stream connection: {firsts}" if firsts else "not observed"
+
+
+def probe_book_deltas(context: CheckContext) -> str:
+    observed = context.observed
+    if observed.book_first_seq is None:
+        return "not observed (see the order book stream check)"
+    return (f"SNAPSHOT seq {observed.book_first_seq}; a negative DELTA quantity (= changes, not absolute "
+            f"levels) seen: {observed.book_negative_change}")
+
+
+async def probe_mark_price_on_connect(context: CheckContext) -> str:
+    name, timeout = require_market(context).name, context.options.stream_timeout
+    started = time.monotonic()
+    async with context.client.stream(CONSTANTS.WS_MARK_PRICE_PATH.format(market=name), private=False) as ws:
+        updates, _ = await collect_messages(ws, markets.parse_price_message, bool, timeout)
+    if not updates:
+        return f"no message within {timeout:g} s of connecting"
+    return f"first message after {(time.monotonic() - started) * 1000:.0f} ms: {updates[0].price_type} {updates[0].price}"
+
+
+async def probe_trades_external_order_id(context: CheckContext) -> str:
+    data = await context.client.data("GET", CONSTANTS.TRADES_PATH_URL, params={"limit": "1"})
+    trades = account_messages.parse_list(data, account_messages.parse_trade)
+    if not trades:
+        return "no trade on this account to look at"
+    return f"latest trade carries externalOrderId: {trades[0].external_order_id is not None}"
+
+
+async def probe_unknown_candle_interval(context: CheckContext) -> str:
+    path = CONSTANTS.CANDLES_PATH_URL.format(market=require_market(context).name, candle_type="trades")
+    reply = await context.client.call("GET", path, params={"interval": "PT7M", "limit": "1"}, private=False)
+    return f"GET {path}?interval=PT7M -> {describe_reply(reply)}"
+
+
+def synchronous(probe: Callable[[CheckContext], str]) -> Callable[[CheckContext], Any]:
+    async def run(context: CheckContext) -> str:
+        return probe(context)
+    return run
+
+
 ASSUMPTION_PROBES: Tuple[Tuple[str, Callable[[CheckContext], Any]], ...] = (
-    ("assumption: unknown external id lookup", probe_unknown_external_id),
-    ("assumption: unknown order id lookup", probe_unknown_order_id),
+    ("assumption: HBOT-format external id lookup", probe_unknown_external_id),
+    ("assumption 2: unknown order id", probe_unknown_order_id),
+    ("assumption 2: unknown market", probe_unknown_market),
+    ("assumption 3: REST without API key", probe_rest_without_key),
+    ("assumption 3: account stream without API key", probe_stream_without_key),
+    ("assumption 4: no User-Agent", probe_without_user_agent),
+    ("assumption 22: account snapshots", synchronous(probe_account_snapshots)),
+    ("assumption 23: seq per connection", synchronous(probe_seq_per_connection)),
+    ("assumption 28: order-book deltas", synchronous(probe_book_deltas)),
+    ("assumption 29: mark price on connect", probe_mark_price_on_connect),
+    ("assumption 35: externalOrderId on REST trades", probe_trades_external_order_id),
+    ("assumption 38: unknown candle interval", probe_unknown_candle_interval),
 )
 
 
@@ -551,8 +659,8 @@ async def run_probe(name: str, probe: Callable[[CheckContext], Any], context: Ch
     """Informational: report what the venue answered; not being able to ask is not a failure of the keys."""
     try:
         return informed(name, await probe(context))
-    except CheckProblem as problem:
-        return informed(name, f"could not ask: {problem.reason}")
+    except (CheckProblem, ValueError) as problem:
+        return informed(name, f"could not ask: {getattr(problem, 'reason', problem)}")
 
 
 # ---------------------------------------------------------------------------------------------- test order
@@ -607,7 +715,7 @@ def order_updates(messages: Sequence[account_messages.StreamMessage],
 
 
 async def await_order_status(ws: aiohttp.ClientWebSocketResponse, external_id: str, wanted: str,
-                             timeout: float) -> None:
+                             timeout: float) -> account_messages.AccountOrder:
     """Wait until the account stream shows the order ``wanted``; any other final status is a problem."""
     def settled(order: account_messages.AccountOrder) -> bool:
         return order.status == wanted or order.status in ORDER_FINAL_STATUSES
@@ -622,6 +730,7 @@ async def await_order_status(ws: aiohttp.ClientWebSocketResponse, external_id: s
     if order.status != wanted:
         reason = f" ({order.status_reason})" if order.status_reason else ""
         raise CheckProblem(f"the order went {order.status}{reason}, not {wanted}")
+    return order
 
 
 class Recorder:
@@ -681,9 +790,11 @@ async def place_and_cancel(context: CheckContext, plan: TestOrderPlan, body: dic
             recorder.record(passed("test order placed", f"post-only BUY {plan.qty} {plan.market.name} @ "
                                    f"{plan.price} signed by the connector, seen NEW ({external_id})"))
             await cancel_test_order(context, external_id)
-            await await_order_status(ws, external_id, ORDER_STATUS_CANCELLED, timeout)
+            cancelled = await await_order_status(ws, external_id, ORDER_STATUS_CANCELLED, timeout)
             tracking.may_be_open = False
             recorder.record(passed("test order cancelled", "DELETE /user/order?externalId=..., seen CANCELLED"))
+            recorder.record(informed("assumption 7: user cancel on the stream",
+                                     f"CANCELLED with statusReason {cancelled.status_reason or '(none)'}"))
         finally:
             if tracking.may_be_open:
                 recorder.record(await clean_up_test_order(context, external_id))
@@ -701,12 +812,26 @@ def prepare_test_order(context: CheckContext) -> Tuple[TestOrderPlan, dict]:
         raise CheckProblem(f"not placed: the signer refused the order: {error}") from None
 
 
+async def describe_cancel(context: CheckContext, external_id: str) -> str:
+    reply = await context.client.call("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
+    return describe_reply(reply)
+
+
+async def probe_cancels(context: CheckContext, cancelled_external_id: str, recorder: Recorder) -> None:
+    """ASSUMPTIONS 6, only with --place-test-order: cancels of an unknown and of an already-cancelled order."""
+    for name, external_id in (("assumption 6: cancel of an unknown external id", new_external_id("NONE")),
+                              ("assumption 6: cancel of an already-cancelled order", cancelled_external_id)):
+        recorder.record(await run_probe(name, lambda ctx: describe_cancel(ctx, external_id), context))
+
+
 async def run_test_order(context: CheckContext, recorder: Recorder) -> None:
     try:
         plan, body = prepare_test_order(context)
         await place_and_cancel(context, plan, body, recorder)
     except CheckProblem as problem:
         recorder.record(failed("test order", problem.reason, problem.hint))
+        return
+    await probe_cancels(context, plan.external_id, recorder)
 
 
 # ---------------------------------------------------------------------------------------------- orchestration

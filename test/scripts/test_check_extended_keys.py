@@ -91,7 +91,12 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
             self.assertTrue(self.line(output, name).startswith("✓"), output)
         self.assertNotIn("✗", output)
         self.assertIn("ORDER#1, BALANCE#2, POSITION#3", self.line(output, "account stream"))
-        self.assertIn("i assumption: unknown external id lookup:", output)
+        for name, _ in check_keys.ASSUMPTION_PROBES:
+            self.assertTrue(self.line(output, name).startswith("i "), name)
+        self.assertIn("404", self.line(output, "assumption: HBOT-format external id lookup"))
+        for name in ("assumption 6: cancel of an unknown external id", "assumption 6: cancel of an already-cancelled "
+                     "order", "assumption 7: user cancel on the stream"):
+            self.assertTrue(self.line(output, name).startswith("i "), name)
         self.assertIn("…cdef", output)
         self.assert_no_secret(output)
         orders = self.account_orders()
@@ -106,16 +111,22 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
             code, output = await self.run_script()
         self.assertEqual(0, code, output)
         account_calls = [call for call in ws_connect.call_args_list if "/account" in call.args[1]]
-        self.assertEqual(2, len(account_calls))  # first connection, then the reconnect
         for call in account_calls:
             self.assertNotIn("?", call.args[1])
-            self.assertEqual(API_KEY, call.kwargs["headers"]["X-Api-Key"])
+        keyed = [call for call in account_calls if call.kwargs["headers"].get("X-Api-Key") == API_KEY]
+        self.assertEqual(2, len(keyed))  # first connection, then the reconnect
+        self.assertEqual(1, len(account_calls) - len(keyed))  # the assumption probe without a key
 
-    async def test_read_only_run_places_no_order(self):
-        code, output = await self.run_script()
+    async def test_read_only_run_sends_only_gets(self):
+        original = aiohttp.ClientSession._request
+        with patch.object(aiohttp.ClientSession, "_request", autospec=True, side_effect=original) as request:
+            code, output = await self.run_script()
         self.assertEqual(0, code, output)
+        methods = {call.args[1] for call in request.call_args_list}
+        self.assertEqual({"GET"}, methods)  # websocket handshakes are GETs too; no POST, no DELETE
         self.assertEqual([], self.account_orders())
         self.assertNotIn("test order", output)
+        self.assertNotIn("assumption 6", output)
 
     async def test_unknown_api_key_reports_401_with_the_api_key_hint(self):
         code, output = await self.run_script(environ=credentials_environment(api_key="unknown-api-key-9999"))
