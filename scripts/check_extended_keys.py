@@ -558,7 +558,8 @@ def describe_reply(reply: VenueReply) -> str:
 async def probe_unknown_external_id(context: CheckContext) -> str:
     """How a lookup of a Hummingbot-format external id the venue never saw is answered (the doc types it number)."""
     path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=new_external_id("NONE"))
-    return f"GET /user/orders/external/<unknown HBOT-... id> -> {describe_reply(await context.client.call('GET', path))}"
+    reply = await context.client.call("GET", path)
+    return f"GET /user/orders/external/<unknown HBOT-... id> -> {describe_reply(reply)}"
 
 
 async def probe_unknown_order_id(context: CheckContext) -> str:
@@ -611,12 +612,13 @@ def probe_book_deltas(context: CheckContext) -> str:
 
 async def probe_mark_price_on_connect(context: CheckContext) -> str:
     name, timeout = require_market(context).name, context.options.stream_timeout
-    started = time.monotonic()
     async with context.client.stream(CONSTANTS.WS_MARK_PRICE_PATH.format(market=name), private=False) as ws:
+        connected = time.monotonic()
         updates, _ = await collect_messages(ws, markets.parse_price_message, bool, timeout)
+        elapsed_ms = (time.monotonic() - connected) * 1000
     if not updates:
         return f"no message within {timeout:g} s of connecting"
-    return f"first message after {(time.monotonic() - started) * 1000:.0f} ms: {updates[0].price_type} {updates[0].price}"
+    return f"first message after {elapsed_ms:.0f} ms: {updates[0].price_type} {updates[0].price}"
 
 
 async def probe_trades_external_order_id(context: CheckContext) -> str:
