@@ -345,10 +345,27 @@ class Exchange(PricesFundingAndTime):
         message = {"ts": self.clock.now_ms(), "type": "DELTA",
                    "data": {"t": "DELTA", "m": market, "b": bid_changes, "a": ask_changes}}
         self.sink.public_message("orderbooks", market, message)
+        if _top(old_bids, old_asks) != _top(new_bids, new_asks):
+            self.sink.public_message("orderbooks/depth1", market, self.top_of_book_snapshot(market))
+
+    def top_of_book_snapshot(self, market: str) -> dict:
+        """``depth=1`` streams get a SNAPSHOT of the best bid and ask whenever either changes."""
+        bids, asks = self._published_books[market]
+        (bid, ask) = _top(bids, asks)
+        return {"ts": self.clock.now_ms(), "type": "SNAPSHOT", "data": {
+            "t": "SNAPSHOT", "m": market,
+            "b": [{"p": str(bid), "q": str(bids[bid])}] if bid is not None else [],
+            "a": [{"p": str(ask), "q": str(asks[ask])}] if ask is not None else []}}
 
     def published_book(self, market: str) -> Tuple[dict, dict]:
         return self._published_books[market]
 
+
+
+def _top(bids: dict, asks: dict) -> Tuple[Optional[Decimal], Optional[Decimal]]:
+    best_bid = max(bids) if bids else None
+    best_ask = min(asks) if asks else None
+    return best_bid, best_ask
 
 
 def _level_changes(old: dict, new: dict) -> List[dict]:

@@ -47,6 +47,8 @@ def _public_handler(channel: str, initial_builder=None):
         emulator = emulator_of(request)
         exchange = emulator.exchange
         market = _market_param(request, exchange)
+        if channel == "orderbooks" and request.query.get("depth") == "1":
+            return await _top_of_book(request, emulator, market)
 
         def initial() -> List[dict]:
             if initial_builder is None:
@@ -55,6 +57,15 @@ def _public_handler(channel: str, initial_builder=None):
         return await emulator.hub.serve(
             request, lambda ws: StreamConnection(ws, request.path, channel, market), initial)
     return handler
+
+
+async def _top_of_book(request: web.Request, emulator, market: Optional[str]) -> web.WebSocketResponse:
+    exchange = emulator.exchange
+
+    def initial() -> List[dict]:
+        return [exchange.top_of_book_snapshot(m) for m in _markets(exchange, market)]
+    return await emulator.hub.serve(
+        request, lambda ws: StreamConnection(ws, request.path, "orderbooks/depth1", market), initial)
 
 
 async def candles_stream(request: web.Request) -> web.WebSocketResponse:

@@ -81,6 +81,21 @@ class OrderBookStreamTest(EmulatorTestCase):
         self.assertEqual(("DELTA", "ETH-USD"), (delta["type"], delta["data"]["m"]))
 
 
+    async def test_depth_one_sends_top_of_book_snapshots(self):
+        stream = await self.public_stream("orderbooks/BTC-USD?depth=1")
+        first = await stream.next()
+        best_bid, best_ask = self.best()
+        self.assertEqual(("SNAPSHOT", 1, [str(best_bid)], [str(best_ask)]),
+                         (first["type"], first["seq"], [b["p"] for b in first["data"]["b"]],
+                          [a["p"] for a in first["data"]["a"]]))
+        await self.place(self.order("BUY", "0.001", "96000.0"))  # not at the top: no message
+        await self.place(self.order("BUY", "0.001", "97000.0"))  # new best bid
+        update = await stream.next()
+        self.assertEqual(("SNAPSHOT", 2, [{"p": "97000.0", "q": "0.001"}]),
+                         (update["type"], update["seq"], update["data"]["b"]))
+        self.assertEqual([], await stream.drain(0.1))
+
+
 class PublicChannelsTest(EmulatorTestCase):
     async def test_trades_mark_index_funding_and_candles(self):
         trades = await self.public_stream("publicTrades/BTC-USD")
@@ -110,9 +125,11 @@ class PingPongTest(EmulatorTestCase):
     async def test_silent_client_is_dropped_and_answering_client_is_kept(self):
         url = self.emu.ws_url + "/prices/mark/BTC-USD"
         silent = await self.session.ws_connect(url, autoping=False)
-        polite = await self.session.ws_connect(url)
+        polite = await self.session.ws_connect(url)  # aiohttp answers pings while someone reads
         self.addAsyncCleanup(silent.close)
         self.addAsyncCleanup(polite.close)
+        polite_reader = asyncio.create_task(self._read_until_closed(polite))
+        self.addCleanup(polite_reader.cancel)
         saw_ping = False
         while True:
             msg = await asyncio.wait_for(silent.receive(), 2.0)
@@ -122,8 +139,14 @@ class PingPongTest(EmulatorTestCase):
                 break
         self.assertTrue(saw_ping)
         self.assertEqual(1011, silent.close_code)
-        self.assertFalse(polite.closed)
+        await asyncio.sleep(0.5)  # two more ping cycles
+        self.assertFalse(polite_reader.done())
         self.assertEqual(1, len(self.emu.hub.connections))
+
+    @staticmethod
+    async def _read_until_closed(ws) -> None:
+        async for _ in ws:
+            continue
 
     async def test_client_ping_gets_pong(self):
         ws = await self.session.ws_connect(self.emu.ws_url + "/funding", autoping=False)
