@@ -356,7 +356,7 @@ class StreamObservations:
     account_snapshot_flags: List[bool] = dataclasses.field(default_factory=list)
     zero_balance: Optional[bool] = None
     book_first_seq: Optional[int] = None
-    book_negative_change: Optional[bool] = None
+    book_delta_count: int = 0
 
 
 @dataclass
@@ -488,8 +488,7 @@ def book_problem(updates: Sequence[markets.OrderBookStreamUpdate]) -> Optional[s
 
 def observe_book(observed: StreamObservations, updates: Sequence[markets.OrderBookStreamUpdate]) -> None:
     observed.book_first_seq = updates[0].seq if updates else None
-    observed.book_negative_change = any(quantity < 0 for update in updates if not update.is_snapshot
-                                        for _, quantity in update.bids + update.asks)
+    observed.book_delta_count = count_deltas(updates)
 
 
 def count_deltas(updates: Sequence[markets.OrderBookStreamUpdate]) -> int:
@@ -606,8 +605,7 @@ def probe_book_deltas(context: CheckContext) -> str:
     observed = context.observed
     if observed.book_first_seq is None:
         return "not observed (see the order book stream check)"
-    return (f"SNAPSHOT seq {observed.book_first_seq}; a negative DELTA quantity (= changes, not absolute "
-            f"levels) seen: {observed.book_negative_change}")
+    return f"first message seq {observed.book_first_seq}, then {observed.book_delta_count} DELTAs"
 
 
 async def probe_mark_price_on_connect(context: CheckContext) -> str:
