@@ -848,11 +848,15 @@ async def run_checks(options: CheckOptions, settings: Mapping[str, str],
     recorder = Recorder(report)
     try:
         urls = resolve_base_urls(options, settings)
-        recorder.record(informed("server", f"{urls.rest} ({options.network}"
-                                 + (", overridden)" if urls.overridden else ")")))
+    except CheckProblem as problem:
+        recorder.record(failed("server", problem.reason, problem.hint))
+        return recorder.results
+    recorder.record(informed("server", f"{urls.rest} ({options.network}"
+                             + (", overridden)" if urls.overridden else ")")))
+    try:
         credentials = parse_credential_fields(settings)
     except CheckProblem as problem:
-        recorder.record(failed("configuration", problem.reason, problem.hint))
+        recorder.record(failed("credentials", problem.reason, problem.hint))
         return recorder.results
     recorder.record(passed("credentials", describe_credentials(credentials)))
     consistency = check_key_consistency(credentials)

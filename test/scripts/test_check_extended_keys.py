@@ -191,7 +191,7 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
     async def test_missing_credentials_fail_before_any_request(self):
         code, output = await self.run_script(environ={})
         self.assertEqual(1, code)
-        self.assertIn("✗ configuration: missing EXTENDED_PERPETUAL_API_KEY", output)
+        self.assertIn("✗ credentials: missing EXTENDED_PERPETUAL_API_KEY", output)
         self.assertIn("hint: copy .env.example", output)
 
     async def test_sigint_or_sigterm_while_the_test_order_rests_still_cancels_it(self):
@@ -239,7 +239,7 @@ class CheckScriptWithoutServerTest(unittest.IsolatedAsyncioTestCase):
         code = await check_keys.main_async(["--base-url", "http://example.com", "--env-file", os.devnull],
                                            environ=credentials_environment(), out=out, handle_signals=False)
         self.assertEqual(1, code)
-        self.assertIn("✗ configuration", out.getvalue())
+        self.assertIn("✗ server: ", out.getvalue())
 
     async def test_unknown_network_is_a_usage_error(self):
         with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(SystemExit) as exit_info:
