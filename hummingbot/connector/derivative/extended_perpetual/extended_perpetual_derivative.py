@@ -327,6 +327,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     # ------------------------------------------------------------------------------------------ fees / leverage
     async def _update_trading_fees(self):
         """Fee rates and leverage of every market, cached for the order path (one request each)."""
+        await self.trading_pair_symbol_map()
         await safe_gather(self._update_fee_rates(), self._update_leverages())
 
     def _market_params(self, trading_pairs: List[str]) -> List[Tuple[str, str]]:
@@ -405,15 +406,39 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
                             order_type: OrderType, price: Optional[Decimal] = None,
                             position_action: PositionAction = PositionAction.NIL, **kwargs):
-        if position_action not in self.VALID_POSITION_ACTIONS:
+        """Orders Hummingbot's base class would drop silently (an unmapped position action, a market order with
+        nothing to price it) end in a failure event instead."""
+        refusal = self._refusal_before_creation(trading_pair, trade_type, order_type, position_action)
+        if refusal is not None:
             self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
                                       trade_type=trade_type, price=price, amount=amount, order_type=order_type,
                                       position_action=position_action)
-            self._update_order_after_failure(order_id, trading_pair, ValueError(
-                f"Position action {position_action} cannot be placed on Extended: use OPEN or CLOSE."))
+            self._update_order_after_failure(order_id, trading_pair, ValueError(refusal))
             return
         await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
                                     position_action=position_action, **kwargs)
+
+    def _refusal_before_creation(self, trading_pair: str, trade_type: TradeType, order_type: OrderType,
+                                 position_action: PositionAction) -> Optional[str]:
+        if position_action not in self.VALID_POSITION_ACTIONS:
+            return f"Position action {position_action} cannot be placed on Extended: use OPEN or CLOSE."
+        if order_type == OrderType.MARKET and trading_pair in self._market_specs:
+            try:
+                self._market_order_price(self._market_specs[trading_pair], trade_type)
+            except ValueError as error:
+                return str(error)
+        return None
+
+    def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                          order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
+        """An answer from Extended (or a local refusal) fails the order; a lost answer (timeout, dropped
+        connection) does not: the order may exist, so it stays tracked and the status polling looks it up by its
+        external id (it becomes a failure only after repeated "not found")."""
+        if isinstance(exception, (messages.ExtendedAPIError, ValueError)):
+            super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception, **kwargs)
+            return
+        self.logger().warning(f"No answer from Extended for order {order_id} ({type(exception).__name__}); it may "
+                              f"have been created: its status will be checked by its external id.")
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
@@ -468,8 +493,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         try:
             best = Decimal(str(self.get_order_book(spec.market.trading_pair).get_price(is_buy)))
         except Exception:
+            best = Decimal("NaN")
+        if not best.is_finite() or best <= 0:
             raise ValueError(f"No {'ask' if is_buy else 'bid'} in the {spec.market.trading_pair} order book: "
-                             f"the market order cannot be priced.") from None
+                             f"the market order cannot be priced.")
         mark = self._mark_price(spec.market.trading_pair)
         bound = Decimal(CONSTANTS.MARKET_ORDER_MAX_DEVIATION_FROM_MARK)
         tick = spec.market.min_price_change

@@ -6,12 +6,15 @@ API documentation's examples and the live probe's messages, adapted to the test 
 import asyncio
 import json
 import re
+import time
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import AsyncMock, patch
 
 from aioresponses import aioresponses
 from aioresponses.core import RequestCall
+from bidict import bidict
+from yarl import URL
 
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_account_messages as messages,
@@ -24,12 +27,18 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_deriv
     ExtendedPerpetualDerivative,
     MarketSpec,
 )
+from hummingbot.connector.derivative.position import Position
 from hummingbot.connector.test_support.perpetual_derivative_test import AbstractPerpetualDerivativeTests
 from hummingbot.connector.trading_rule import TradingRule
-from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder
+from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from hummingbot.core.data_type.funding_info import FundingInfo
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.events import MarketEvent
+from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
 
 API_KEY = "test-api-key-0123456789abcdef"  # noqa: mock
 STARK_PRIVATE_KEY = "0x3c1e9550e66958296d11b60f8e8e7a7ad990d07fa65d5f7652c4a6c87d4e3cc"  # noqa: mock
@@ -551,3 +560,429 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
         self.assertEqual(Decimal("15"), self.exchange.get_balance(self.quote_asset))
 
 
+
+
+class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
+    """Extended-specific behaviour: pricing, expiry, limits, fees, batching, stream ordering, errors."""
+
+    pair = "BTC-USD"
+    level = 0
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.log_records = []
+        self.exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[self.pair])
+        self.exchange.logger().setLevel(1)
+        self.exchange.logger().addHandler(self)
+        self.exchange._order_tracker.logger().addHandler(self)
+        self.exchange._set_trading_pair_symbol_map(bidict({self.pair: self.pair}))
+        self.exchange._set_current_timestamp(1640780000)
+        self.prepare_market(market_item())
+        self.failures, self.fills, self.completed, self.cancelled = (EventLogger() for _ in range(4))
+        for event, logger in ((MarketEvent.OrderFailure, self.failures), (MarketEvent.OrderFilled, self.fills),
+                              (MarketEvent.BuyOrderCompleted, self.completed),
+                              (MarketEvent.SellOrderCompleted, self.completed),
+                              (MarketEvent.OrderCancelled, self.cancelled)):
+            self.exchange.add_listener(event, logger)
+
+    def tearDown(self) -> None:
+        self.exchange.logger().removeHandler(self)
+        self.exchange._order_tracker.logger().removeHandler(self)
+        super().tearDown()
+
+    def handle(self, record):
+        self.log_records.append(record)
+
+    def prepare_market(self, item: Dict[str, Any]):
+        load_market(self.exchange, item)
+        market = markets.parse_market(item)
+        self.exchange._trading_rules[self.pair] = markets.trading_rule_from_market(market, self.pair)
+        book = OrderBook()
+        book.apply_snapshot([OrderBookRow(9999.0, 5.0, 1)], [OrderBookRow(10001.0, 5.0, 1)], 1)
+        self.exchange.order_book_tracker._order_books[self.pair] = book
+        self.exchange._perpetual_trading.initialize_funding_info(
+            FundingInfo(self.pair, Decimal("10000.5"), Decimal("10000"), 1701563440, Decimal("0.0001")))
+
+    def logged(self, level: str, fragment: str) -> bool:
+        return any(r.levelname == level and fragment in r.getMessage() for r in self.log_records)
+
+    def track(self, client_id: str = "HBOT-B1", exchange_id: Optional[str] = "1001", side=TradeType.BUY,
+              amount: str = "1", price: str = "10000", action=PositionAction.OPEN) -> InFlightOrder:
+        self.exchange.start_tracking_order(order_id=client_id, exchange_order_id=exchange_id, trading_pair=self.pair,
+                                           trade_type=side, price=Decimal(price), amount=Decimal(amount),
+                                           order_type=OrderType.LIMIT, position_action=action)
+        return self.exchange.in_flight_orders[client_id]
+
+    async def place(self, mock_api: aioresponses, order_type=OrderType.LIMIT, side=TradeType.BUY,
+                    amount: str = "1", price: Decimal = Decimal("10000"), action=PositionAction.OPEN,
+                    order_id: str = "HBOT-B1") -> Optional[Dict[str, Any]]:
+        """Run the creation; returns the POSTed body, or None when nothing was sent."""
+        url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL)
+        mock_api.post(url, body=ok({"id": 555, "externalId": order_id}))
+        await self.exchange._create_order(side, order_id, self.pair, Decimal(amount), order_type, price,
+                                          position_action=action)
+        await asyncio.sleep(0)
+        calls = mock_api.requests.get(("POST", URL(url)), [])
+        return json.loads(calls[0].kwargs["data"]) if calls else None
+
+    async def feed(self, *stream_messages):
+        queue = AsyncMock()
+        queue.get.side_effect = list(stream_messages) + [asyncio.CancelledError]
+        self.exchange._user_stream_tracker._user_stream = queue
+        with self.assertRaises(asyncio.CancelledError):
+            await self.exchange._user_stream_event_listener()
+        await asyncio.sleep(0)
+
+    @staticmethod
+    def order_msg(order: InFlightOrder, status: str, filled: str = "0", reason: Optional[str] = None,
+                  snapshot: bool = False, seq: int = 10) -> Dict[str, Any]:
+        item = {"id": int(order.exchange_order_id or 1001), "accountId": 1, "externalId": order.client_order_id,
+                "market": "BTC-USD", "type": "LIMIT", "side": order.trade_type.name, "status": status,
+                "price": str(order.price), "averagePrice": str(order.price), "qty": str(order.amount),
+                "filledQty": filled, "payedFee": "0", "reduceOnly": False, "postOnly": False,
+                "createdTime": ORDER_TS_MS, "updatedTime": ORDER_TS_MS + 1}
+        if reason:
+            item["statusReason"] = reason
+        data = {"orders": [item]}
+        if snapshot:
+            data["isSnapshot"] = True
+        return {"type": "ORDER", "data": data, "ts": ORDER_TS_MS, "seq": seq}
+
+    @staticmethod
+    def trade(order: Optional[InFlightOrder], qty: str, trade_id: int = 77, trade_type: str = "TRADE",
+              external: bool = True, order_id: int = 1001) -> Dict[str, Any]:
+        item = {"id": trade_id, "accountId": 1, "market": "BTC-USD", "orderId": order_id, "side": "BUY",
+                "price": "10000", "qty": qty, "value": str(Decimal(qty) * 10000), "fee": "0.25",
+                "tradeType": trade_type, "createdTime": ORDER_TS_MS, "isTaker": True}
+        if external and order is not None:
+            item["externalOrderId"] = order.client_order_id
+        return item
+
+    def trade_msg(self, *trades, seq: int = 11) -> Dict[str, Any]:
+        return {"type": "TRADE", "data": {"trades": list(trades)}, "ts": ORDER_TS_MS, "seq": seq}
+
+    # ------------------------------------------------------------------------------------------ order placement
+    @aioresponses()
+    async def test_market_buy_priced_at_best_ask_plus_slippage_rounded_up_and_sent_ioc(self, mock_api):
+        body = await self.place(mock_api, order_type=OrderType.MARKET, price=Decimal("NaN"))
+        # 10001 * 1.0075 = 10076.0075 -> rounded up to the 0.0001 tick; mark 10000 * 1.05 = 10500 does not bind
+        self.assertEqual(Decimal("10076.0075"), Decimal(body["price"]))
+        self.assertEqual(("MARKET", "IOC"), (body["type"], body["timeInForce"]))
+        self.assertFalse(body["postOnly"])
+
+    @aioresponses()
+    async def test_market_sell_priced_at_best_bid_minus_slippage_rounded_down(self, mock_api):
+        self.prepare_market(dict(market_item(), tradingConfig=dict(market_item()["tradingConfig"], minPriceChange="1")))
+        body = await self.place(mock_api, order_type=OrderType.MARKET, side=TradeType.SELL, price=Decimal("NaN"))
+        self.assertEqual(Decimal("9924"), Decimal(body["price"]))  # 9999 * 0.9925 = 9924.0075 -> 9924
+
+    @aioresponses()
+    async def test_market_order_price_capped_at_mark_plus_five_percent(self, mock_api):
+        self.exchange._perpetual_trading.initialize_funding_info(
+            FundingInfo(self.pair, Decimal("9500"), Decimal("9500"), 1701563440, Decimal("0")))
+        body = await self.place(mock_api, order_type=OrderType.MARKET, price=Decimal("NaN"))
+        self.assertEqual(Decimal("9975"), Decimal(body["price"]))  # mark 9500 * 1.05, not 10076.0075
+
+    @aioresponses()
+    async def test_market_order_without_book_fails_with_reason_and_sends_nothing(self, mock_api):
+        self.exchange.order_book_tracker._order_books[self.pair] = OrderBook()
+        body = await self.place(mock_api, order_type=OrderType.MARKET, price=Decimal("NaN"))
+        self.assertIsNone(body)
+        self.assertIn("cannot be priced", self.failures.event_log[0].error_message)
+
+    @aioresponses()
+    async def test_limit_order_expiry_defaults_to_a_day_inside_the_network_maximum(self, mock_api):
+        before_ms = int(time.time() * 1000)
+        body = await self.place(mock_api)
+        self.assertEqual("GTT", body["timeInForce"])
+        self.assertAlmostEqual(before_ms + 89 * 86400000, body["expiryEpochMillis"], delta=5000)
+
+    def test_testnet_default_expiry_and_configured_expiry(self):
+        testnet = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[self.pair], domain=CONSTANTS.TESTNET_DOMAIN)
+        self.assertEqual(27, testnet.limit_order_expiry_days)
+        configured = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            extended_perpetual_limit_order_expiry_days=7, trading_pairs=[self.pair])
+        self.assertEqual(7, configured.limit_order_expiry_days)
+
+    @aioresponses()
+    async def test_limit_maker_is_post_only_with_maker_fee_and_close_is_reduce_only(self, mock_api):
+        self.exchange._fee_rates["BTC-USD"] = messages.MarketFees("BTC-USD", Decimal("0.0001"), Decimal("0.0004"))
+        body = await self.place(mock_api, order_type=OrderType.LIMIT_MAKER, action=PositionAction.CLOSE)
+        self.assertTrue(body["postOnly"])
+        self.assertTrue(body["reduceOnly"])
+        self.assertEqual(Decimal("0.0001"), Decimal(body["fee"]))
+
+    @aioresponses()
+    async def test_fee_cache_filled_by_one_request_and_used_without_rest_on_the_hot_path(self, mock_api):
+        fees_url = regex(web_utils.private_rest_url(CONSTANTS.FEES_PATH_URL))
+        mock_api.get(fees_url, body=ok([{"market": "BTC-USD", "makerFeeRate": "0.00002", "takerFeeRate": "0.0003"}]))
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.LEVERAGE_PATH_URL)),
+                     body=ok([{"market": "BTC-USD", "leverage": "10"}]))
+        await self.exchange._update_trading_fees()
+        self.assertEqual(10, self.exchange.get_leverage(self.pair))
+        requests_before = sum(len(calls) for calls in mock_api.requests.values())
+        body = await self.place(mock_api)
+        self.assertEqual(Decimal("0.0003"), Decimal(body["fee"]))
+        self.assertEqual(requests_before + 1, sum(len(calls) for calls in mock_api.requests.values()))
+
+    @aioresponses()
+    async def test_fee_falls_back_to_default_fees_when_the_fee_request_fails(self, mock_api):
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.FEES_PATH_URL)), status=500, body=error(500, "x"))
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.LEVERAGE_PATH_URL)), status=500, body=error(500, "x"))
+        await self.exchange._update_trading_fees()
+        body = await self.place(mock_api)
+        self.assertEqual(Decimal("0.00025"), Decimal(body["fee"]))
+        self.assertTrue(self.logged("WARNING", "Could not read the Extended fee rates"))
+        self.assertTrue(self.logged("WARNING", "Could not read the Extended leverage settings"))
+
+    @aioresponses()
+    async def test_reduce_only_market_refuses_opening_orders_locally_but_accepts_closes(self, mock_api):
+        self.prepare_market(market_item(status="REDUCE_ONLY"))
+        self.assertIsNone(await self.place(mock_api, action=PositionAction.OPEN))
+        self.assertIn("REDUCE_ONLY", self.failures.event_log[0].error_message)
+        body = await self.place(mock_api, action=PositionAction.CLOSE, order_id="HBOT-B2")
+        self.assertTrue(body["reduceOnly"])
+
+    @aioresponses()
+    async def test_order_value_above_market_maximum_refused_locally(self, mock_api):
+        config = dict(market_item()["tradingConfig"], maxLimitOrderValue="5000")
+        self.prepare_market(dict(market_item(), tradingConfig=config))
+        self.assertIsNone(await self.place(mock_api))
+        self.assertIn("exceeds the BTC-USD maximum order value 5000", self.failures.event_log[0].error_message)
+
+    @aioresponses()
+    async def test_two_hundred_open_orders_in_the_market_refused_locally(self, mock_api):
+        self.exchange._open_orders_by_market["BTC-USD"] = {str(i) for i in range(200)}
+        self.assertIsNone(await self.place(mock_api))
+        self.assertIn("200 open orders", self.failures.event_log[0].error_message)
+
+    async def test_unmappable_position_action_ends_in_a_failure_event(self):
+        await self.exchange._create_order(TradeType.BUY, "HBOT-B9", self.pair, Decimal("1"), OrderType.LIMIT,
+                                          Decimal("10000"), position_action=PositionAction.NIL)
+        await asyncio.sleep(0)
+        self.assertEqual("HBOT-B9", self.failures.event_log[0].order_id)
+        self.assertIn("use OPEN or CLOSE", self.failures.event_log[0].error_message)
+
+    @aioresponses()
+    async def test_documented_error_codes_become_clear_failure_messages(self, mock_api):
+        url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL)
+        mock_api.post(url, status=400, body=error(1140, "New order cost exceeds available balance"))
+        mock_api.post(url, status=400, body=error(1101, "Invalid Starknet signature"))
+        for order_id in ("HBOT-B1", "HBOT-B2"):
+            await self.exchange._create_order(TradeType.BUY, order_id, self.pair, Decimal("1"), OrderType.LIMIT,
+                                              Decimal("10000"), position_action=PositionAction.OPEN)
+        await asyncio.sleep(0)
+        self.assertIn("OrderCostExceedsBalance: not enough available balance", self.failures.event_log[0].error_message)
+        self.assertIn("InvalidStarknetSignature: check the Stark private key", self.failures.event_log[1].error_message)
+
+    @aioresponses()
+    async def test_lost_creation_answer_keeps_the_order_tracked_for_lookup(self, mock_api):
+        mock_api.post(web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL), exception=asyncio.TimeoutError())
+        await self.exchange._create_order(TradeType.BUY, "HBOT-B1", self.pair, Decimal("1"), OrderType.LIMIT,
+                                          Decimal("10000"), position_action=PositionAction.OPEN)
+        await asyncio.sleep(0)
+        self.assertIn("HBOT-B1", self.exchange.in_flight_orders)
+        self.assertEqual(0, len(self.failures.event_log))
+
+    @aioresponses()
+    async def test_rate_limit_answer_backs_off_through_sleep_and_doubles(self, mock_api):
+        url = regex(self.balance_url())
+        mock_api.get(url, status=429, body=error(429, "Rate limited"), repeat=True)
+        sleeps = []
+        with patch.object(ExtendedPerpetualDerivative, "_sleep", new=AsyncMock(side_effect=sleeps.append)):
+            for _ in range(3):
+                with self.assertRaises(messages.ExtendedAPIError) as raised:
+                    await self.exchange._update_balances()
+                self.assertTrue(raised.exception.is_rate_limited)
+        self.assertEqual(2, len(sleeps))
+        self.assertGreater(sleeps[1], sleeps[0])
+        self.assertTrue(self.logged("WARNING", "rate limit reached (HTTP 429)"))
+
+    @staticmethod
+    def balance_url() -> str:
+        return web_utils.private_rest_url(CONSTANTS.BALANCE_PATH_URL)
+
+    # ------------------------------------------------------------------------------------------ cancel
+    @aioresponses()
+    async def test_cancel_by_external_id_stays_pending_until_stream_and_counts_a_late_fill(self, mock_api):
+        order = self.track()
+        mock_api.delete(regex(web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL), r"\?externalId=HBOT-B1$"),
+                        body=json.dumps({"status": "OK"}))
+        self.assertEqual("HBOT-B1", await self.exchange._execute_cancel(self.pair, "HBOT-B1"))
+        await asyncio.sleep(0)
+        self.assertTrue(order.is_pending_cancel_confirmation)
+        await self.feed(self.trade_msg(self.trade(order, "0.4")), self.order_msg(order, "CANCELLED", "0.4", "NONE"))
+        await asyncio.sleep(0)
+        self.assertEqual(Decimal("0.4"), self.fills.event_log[0].amount)
+        self.assertTrue(order.is_cancelled)
+        self.assertEqual(1, len(self.cancelled.event_log))
+
+    # ------------------------------------------------------------------------------------------ REST polling
+    @aioresponses()
+    async def test_status_poll_is_batched_one_open_orders_one_trades_and_lookups_only_for_missing(self, mock_api):
+        orders = [self.track(f"HBOT-B{i}", str(1000 + i)) for i in range(1, 4)]
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.OPEN_ORDERS_PATH_URL), r"(\?|$)"),
+                     body=ok([self.order_msg(o, "NEW")["data"]["orders"][0] for o in orders[:2]]))
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.TRADES_PATH_URL)), body=ok([]))
+        missing_url = regex(web_utils.private_rest_url(
+            CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B3")), "$")
+        mock_api.get(missing_url, body=ok([self.order_msg(orders[2], "CANCELLED", reason="NONE")["data"]["orders"][0]]))
+        await self.exchange._update_order_status()
+        await asyncio.sleep(0)
+        self.assertEqual(3, sum(len(calls) for calls in mock_api.requests.values()))
+        self.assertTrue(orders[0].is_open and orders[1].is_open)
+        self.assertTrue(orders[2].is_cancelled)
+
+    @aioresponses()
+    async def test_fill_seen_on_stream_and_over_rest_is_counted_once(self, mock_api):
+        order = self.track()
+        await self.feed(self.trade_msg(self.trade(order, "0.4")))
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.TRADES_PATH_URL)),
+                     body=ok([self.trade(order, "0.4", external=False)]))
+        await self.exchange._update_orders_fills([order])
+        self.assertEqual(1, len(self.fills.event_log))
+        self.assertEqual(Decimal("0.4"), order.executed_amount_base)
+
+    @aioresponses()
+    async def test_positions_and_funding_payments_over_rest(self, mock_api):
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.POSITIONS_PATH_URL)), body=ok([{
+            "id": 1, "accountId": 1, "market": "BTC-USD", "side": "SHORT", "leverage": "10", "size": "0.1",
+            "value": "4000", "openPrice": "39000", "markPrice": "40000", "liquidationPrice": "38200", "margin": "20",
+            "unrealisedPnl": "-100", "realisedPnl": "1.2", "adl": "2.5", "maxPositionSize": "0.2",
+            "createdTime": 1701563440000, "updatedTime": 1701563440}]))
+        await self.exchange._update_positions()
+        position = self.exchange.account_positions[self.pair]
+        self.assertEqual((Decimal("-0.1"), Decimal("39000"), Decimal("-100"), Decimal("10")),
+                         (position.amount, position.entry_price, position.unrealized_pnl, position.leverage))
+        funding_url = regex(web_utils.private_rest_url(CONSTANTS.FUNDING_PAYMENTS_PATH_URL))
+        mock_api.get(funding_url, body=ok([{"id": 8341, "accountId": 3137, "market": "BTC-USD", "positionId": 1,
+                                            "side": "SHORT", "size": "0.1", "value": "4000", "markPrice": "40000",
+                                            "fundingFee": "-1.5", "fundingRate": "0.0001",
+                                            "paidTime": 1723147241346}]))
+        self.assertEqual((1723147241.346, Decimal("0.0001"), Decimal("-1.5")),
+                         await self.exchange._fetch_last_fee_payment(self.pair))
+        params = dict(next(iter(mock_api.requests[("GET", key)] for method, key in mock_api.requests
+                                if "funding" in str(key)))[0].kwargs["params"])
+        self.assertIn("fromTime", params)
+
+    # ------------------------------------------------------------------------------------------ account stream
+    async def test_filled_order_before_its_trade_completes_with_the_fill(self):
+        order = self.track()
+        await self.feed(self.order_msg(order, "FILLED", "1"), self.trade_msg(self.trade(order, "1")))
+        await asyncio.wait_for(order.wait_until_completely_filled(), 1)
+        await asyncio.sleep(0.01)
+        self.assertEqual(1, len(self.fills.event_log))
+        self.assertEqual(Decimal("1"), self.completed.event_log[0].base_asset_amount)
+
+    async def test_trade_before_its_filled_order_completes_with_the_fill(self):
+        order = self.track()
+        await self.feed(self.trade_msg(self.trade(order, "1")), self.order_msg(order, "FILLED", "1"))
+        await asyncio.sleep(0.01)
+        self.assertEqual(1, len(self.fills.event_log))
+        self.assertEqual(1, len(self.completed.event_log))
+
+    async def test_post_only_reject_surfaces_as_failure_with_reason(self):
+        order = self.track()
+        await self.feed(self.order_msg(order, "REJECTED", reason="POST_ONLY_FAILED"))
+        await asyncio.sleep(0)
+        self.assertIn("POST_ONLY_FAILED", self.failures.event_log[0].error_message)
+        self.assertEqual("POST_ONLY_FAILED", self.failures.event_log[0].error_type)
+
+    async def test_expired_order_is_closed_and_logged(self):
+        order = self.track()
+        await self.feed(self.order_msg(order, "EXPIRED"))
+        await asyncio.sleep(0)
+        self.assertTrue(order.is_cancelled)
+        self.assertTrue(self.logged("INFO", "expired on Extended"))
+
+    @aioresponses()
+    async def test_order_missing_from_snapshot_is_looked_up_by_external_id_not_assumed_cancelled(self, mock_api):
+        listed, missing = self.track("HBOT-B1", "1001"), self.track("HBOT-B2", "1002")
+        url = regex(web_utils.private_rest_url(CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B2")))
+        mock_api.get(url, body=ok([self.order_msg(missing, "PARTIALLY_FILLED", "0.5")["data"]["orders"][0]]))
+        await self.feed(self.order_msg(listed, "NEW", snapshot=True, seq=1))
+        await asyncio.sleep(0.01)
+        self.assertEqual(1, len(mock_api.requests))
+        self.assertFalse(missing.is_done)
+        self.assertEqual(OrderState.PARTIALLY_FILLED, missing.current_state)
+
+    @aioresponses()
+    async def test_reconnection_marker_reconciles_orders_trades_positions_and_balance_over_rest(self, mock_api):
+        self.track()
+        for path in (CONSTANTS.OPEN_ORDERS_PATH_URL, CONSTANTS.TRADES_PATH_URL, CONSTANTS.POSITIONS_PATH_URL,
+                     CONSTANTS.BALANCE_PATH_URL):
+            mock_api.get(regex(web_utils.private_rest_url(path), r"(\?|$)"), body=ok([]))
+        mock_api.get(regex(web_utils.private_rest_url("/user/orders/external/")), body=ok([]))
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.ORDERS_HISTORY_PATH_URL)), body=ok([]))
+        await self.feed(messages.reconcile_message("account stream reconnected"))
+        await asyncio.sleep(0.05)
+        paths = {str(key.path) for _, key in mock_api.requests}
+        for path in (CONSTANTS.OPEN_ORDERS_PATH_URL, CONSTANTS.TRADES_PATH_URL, CONSTANTS.POSITIONS_PATH_URL,
+                     CONSTANTS.BALANCE_PATH_URL):
+            self.assertIn("/api/v1" + path, paths)
+
+    async def test_live_probe_snapshots_set_balance_and_clear_positions(self):
+        self.exchange._perpetual_trading.set_position(self.pair, Position(
+            self.pair, PositionSide.LONG, Decimal("0"), Decimal("1"), Decimal("1"), Decimal("1")))
+        await self.feed(
+            {"type": "ORDER", "data": {"isSnapshot": True, "orders": []}, "ts": 1763797802075, "seq": 1},
+            {"type": "BALANCE", "data": {"isSnapshot": True, "balance": {
+                "collateralName": "USD", "balance": "7.667333", "status": "ACTIVE", "equity": "7.667333",
+                "availableForTrade": "7.667333", "availableForWithdrawal": "7.667333", "unrealisedPnl": "0.000000",
+                "initialMargin": "0.000000", "marginRatio": "0", "updatedTime": 1762927892866, "exposure": "0",
+                "leverage": "0.0000"}}, "ts": 1763797802075, "seq": 2},
+            {"type": "POSITION", "data": {"isSnapshot": True, "positions": []}, "ts": 1763797802075, "seq": 3})
+        self.assertEqual(Decimal("7.667333"), self.exchange.get_balance("USD"))
+        self.assertEqual(Decimal("7.667333"), self.exchange.available_balances["USD"])
+        self.assertEqual({}, self.exchange.account_positions)
+
+    async def test_liquidation_and_foreign_trades_update_the_position_without_errors_or_fills(self):
+        position = {"id": 1, "accountId": 1, "market": "BTC-USD", "side": "SHORT", "leverage": "5.0", "size": "0.3",
+                    "value": "12751.8596295830", "openPrice": "42508.00", "markPrice": "42506.1987652769",
+                    "liquidationPrice": "75816.37", "margin": "637.59", "unrealisedPnl": "100.000000",
+                    "realisedPnl": "200.000000", "adl": 1, "createdAt": 1715886365748, "updatedAt": 1715886365748}
+        await self.feed(
+            self.trade_msg(self.trade(None, "0.09", trade_type="LIQUIDATION", order_id=9)),
+            self.trade_msg({"id": 1784963886257016832, "accountId": 3017, "market": "BTC-USD",
+                            "orderId": 9223372036854775808, "externalOrderId": "ext-1", "side": "BUY",
+                            "price": "58853.4000000000000000", "qty": "0.0900000000000000",
+                            "value": "5296.8060000000000000", "fee": "0.0000000000000000", "tradeType": "DELEVERAGE",
+                            "createdTime": 1701563440000, "isTaker": True}),
+            {"type": "POSITION", "data": {"positions": [position]}, "ts": 1715886365748, "seq": 12},
+            {"type": "POSITION", "data": {"positions": [dict(position, size="0")]}, "ts": 1715886365749, "seq": 13})
+        self.assertEqual(0, len(self.fills.event_log))
+        self.assertFalse(any(r.levelname == "ERROR" for r in self.log_records))
+        self.assertEqual({}, self.exchange.account_positions)
+
+    async def test_position_update_sets_side_size_entry_pnl_and_leverage(self):
+        await self.feed({"type": "POSITION", "data": {"positions": [{
+            "id": 1, "accountId": 1, "market": "BTC-USD", "side": "SHORT", "leverage": "5.0", "size": "0.3",
+            "value": "1", "openPrice": "42508.00", "markPrice": "1", "liquidationPrice": "1", "margin": "1",
+            "unrealisedPnl": "100.000000", "realisedPnl": "0", "adl": 1}]}, "ts": 1, "seq": 1})
+        position = self.exchange.account_positions[self.pair]
+        self.assertEqual((PositionSide.SHORT, Decimal("-0.3"), Decimal("42508.00"), Decimal("100"), Decimal("5")),
+                         (position.position_side, position.amount, position.entry_price, position.unrealized_pnl,
+                          position.leverage))
+
+    async def test_unknown_and_malformed_messages_are_logged_and_the_listener_lives_on(self):
+        order = self.track()
+        await self.feed({"type": "FUNDING", "data": {}}, {"type": "ORDER", "data": {"orders": [{"id": 1}]}},
+                        self.trade_msg(self.trade(order, "0.2")))
+        self.assertEqual(2, sum(r.getMessage() == "Unexpected error in user stream listener loop."
+                                for r in self.log_records))
+        self.assertEqual(Decimal("0.2"), self.fills.event_log[0].amount)
+
+    # ------------------------------------------------------------------------------------------ secrets
+    def test_no_secret_in_repr_or_logs(self):
+        text = repr(self.exchange) + repr(self.exchange._auth) + repr(self.exchange._credentials) + repr(
+            self.exchange._stark_account) + " ".join(r.getMessage() for r in self.log_records)
+        for secret in (API_KEY, STARK_PRIVATE_KEY, str(int(STARK_PRIVATE_KEY, 16))):
+            self.assertNotIn(secret, text)
