@@ -9,6 +9,7 @@ from .markets import Market
 from .orders import Order
 
 ZERO = Decimal(0)
+MONEY_STEP = Decimal("0.000001")  # collateral precision: every booked amount is a whole micro-USD
 DEFAULT_LEVERAGE = Decimal(10)
 
 
@@ -60,7 +61,7 @@ class Position:
         else:
             closed = abs(signed_qty)
             direction = Decimal(1) if self.long else Decimal(-1)
-            realised = closed * (price - self.open_price) * direction
+            realised = (closed * (price - self.open_price) * direction).quantize(MONEY_STEP)
             self.exit_qty += closed
             self.exit_value += closed * price
             self.size += signed_qty

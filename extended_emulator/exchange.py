@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from typing import Callable, Dict, List, Optional, Tuple
 
 from . import errors
@@ -27,6 +27,7 @@ from .validation import validate_order
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+COLLATERAL_STEP = Decimal("0.000001")
 HOUR_MS = 3_600_000
 ORDER_ID_BASE = 1_790_000_000_000_000_000
 TRADE_ID_BASE = 1_840_000_000_000_000_000
@@ -180,6 +181,8 @@ class Exchange(PricesFundingAndTime):
         for maker in book.opposite(taker):
             if taker.remaining <= 0:
                 break
+            if not book.contains(maker):  # cancelled by an earlier fill (resting reduce-only)
+                continue
             if not allowed(maker):
                 self._finish(taker, "CANCELLED", "SELF_TRADE_PROTECTION")
                 return
@@ -227,7 +230,7 @@ class Exchange(PricesFundingAndTime):
         account = self.accounts[order.account_id]
         rate = account.fees.taker if is_taker else account.fees.maker
         value = fill.qty * fill.price
-        fee = value * rate
+        fee = (value * rate).quantize(COLLATERAL_STEP, rounding=ROUND_UP)
         order.filled_qty += fill.qty
         order.filled_value += value
         order.payed_fee += fee

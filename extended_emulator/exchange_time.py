@@ -70,7 +70,7 @@ class PricesFundingAndTime:
     def _pay_funding(self: "Exchange", account, market, paid_time: int) -> dict:
         position = account.positions[market.name]
         value = position.size * market.mark_price
-        paid = value * market.funding_rate
+        paid = (value * market.funding_rate).quantize(Decimal("0.000001"))
         account.balance -= paid
         reported = paid if self.funding_fee_paid_positive else -paid
         payment = {"id": self.next_id("funding"), "accountId": account.account_id, "market": market.name,

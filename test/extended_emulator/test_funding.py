@@ -61,3 +61,26 @@ class FundingSignSettingTest(EmulatorTestCase):
         fee = Decimal(self.emu.ledger(KEY_A)["fundingPayments"][0]["fundingFee"])
         self.assertLess(fee, 0)  # long paid with a positive rate: reported negative under this setting
         self.assertIsInstance(self.emu, Emulator)
+
+
+class LedgerConsistencyTest(EmulatorTestCase):
+    async def test_balance_equals_deposit_plus_realised_minus_fees_minus_funding(self):
+        self.emu.set_funding_rate("BTC-USD", Decimal("0.000137"))
+        for side, other, price in (("BUY", "SELL", "97000.0"), ("SELL", "BUY", "97010.0"),
+                                   ("SELL", "BUY", "97005.0"), ("BUY", "SELL", "97001.0")):
+            await self.place(self.order(side, "0.00337", price))
+            await self.place(self.order(other, "0.00337", price, 1), KEY_B)
+            await self.settle()
+            self.emu.clock.advance(HOUR_MS / 1000)
+        _, best_ask = self.best()
+        await self.place(self.order("BUY", "0.01234", str(best_ask + 50), time_in_force="IOC"))
+        await self.settle()
+        self.emu.run_funding()
+        ledger = self.emu.ledger(KEY_A)
+        fees = sum(Decimal(t["fee"]) for t in ledger["trades"])
+        funding = sum(Decimal(p["fundingFee"]) for p in ledger["fundingPayments"])
+        realised = sum(Decimal(p["realisedPnl"]) for p in ledger["positions"] + ledger["closedPositions"])
+        self.assertGreater(len(ledger["fundingPayments"]), 1)
+        self.assertEqual(Decimal("100000") + realised - fees - funding, Decimal(ledger["balance"]["balance"]))
+        order_fees = sum(Decimal(o["payedFee"]) for o in ledger["orders"])
+        self.assertEqual(fees, order_fees)
