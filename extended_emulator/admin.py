@@ -1,7 +1,6 @@
 """Admin HTTP routes under /_emulator: the in-process controls for an out-of-process emulator."""
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -97,7 +96,9 @@ async def post_ws_fault(request: web.Request) -> web.Response:
     body = await _object_body(request)
     faults, kind, prefix = emulator_of(request).faults, request.match_info["kind"], body.get("pathPrefix")
     if kind == "drop-websockets":
-        affected = faults.drop_websockets(prefix, int(body.get("afterMessages", 0)))
+        limit = body.get("limit")
+        affected = faults.drop_websockets(prefix, int(body.get("afterMessages", 0)),
+                                          None if limit is None else int(limit))
     elif kind == "skip-seq":
         affected = faults.skip_seq(prefix)
     elif kind == "send-raw":
@@ -113,7 +114,7 @@ async def post_restart(request: web.Request) -> web.Response:
     body = await _object_body(request)
     emulator = emulator_of(request)
     fresh = bool(body.get("fresh", False))
-    asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(emulator.restart(fresh)))
+    emulator.schedule_restart(fresh, delay=0.05)
     return ok({"restarting": True, "fresh": fresh})
 
 

@@ -60,6 +60,7 @@ class Emulator:
         self.faults = Faults(lambda: self.hub)
         self._runner: Optional[web.AppRunner] = None
         self._tasks: List[asyncio.Task] = []
+        self._pending_restart: Optional[asyncio.Task] = None
         self.host, self.port = "127.0.0.1", 0
         self._build_state()
 
@@ -129,6 +130,13 @@ class Emulator:
         if fresh:
             self._build_state()
         return await self.start(host, port)
+
+    def schedule_restart(self, fresh: bool = False, delay: float = 0.05) -> None:
+        """Restart shortly, from inside a request handler (the answer goes out first)."""
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await self.restart(fresh)
+        self._pending_restart = asyncio.create_task(later())
 
     async def _clock_ticker(self) -> None:
         previous = self.clock.now_ms()

@@ -52,11 +52,12 @@ class Faults:
         return len(self._http)
 
     # ----- WebSocket ----------------------------------------------------------------
-    def drop_websockets(self, path_prefix: Optional[str] = None, after_messages: int = 0) -> int:
-        """Close matching streams now, or each after N more messages. ``path_prefix`` may be
-        relative to the stream root (e.g. "account", "orderbooks/BTC-USD")."""
-        log.info("fault: drop websockets prefix=%s after=%s", path_prefix, after_messages)
-        return self._hub.drop(path_prefix, after_messages)
+    def drop_websockets(self, path_prefix: Optional[str] = None, after_messages: int = 0,
+                        limit: Optional[int] = None) -> int:
+        """Close matching streams (at most ``limit``, oldest first) now, or each after N more messages.
+        ``path_prefix`` may be relative to the stream root (e.g. "account", "orderbooks/BTC-USD")."""
+        log.info("fault: drop websockets prefix=%s after=%s limit=%s", path_prefix, after_messages, limit)
+        return self._hub.drop(path_prefix, after_messages, limit)
 
     def skip_seq(self, path_prefix: Optional[str] = None) -> int:
         """The next message on each matching stream jumps seq by 2 (one number is skipped)."""

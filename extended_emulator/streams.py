@@ -6,6 +6,7 @@ core can enqueue messages (seq is assigned at enqueue time, keeping order).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from aiohttp import WSMsgType, web
 
 log = logging.getLogger(__name__)
 STREAM_PREFIX = "/stream.extended.exchange/v1"
+_OPEN_COUNTER = itertools.count()
 
 
 @dataclass(eq=False)
@@ -30,6 +32,7 @@ class StreamConnection:
     skip_next_seq: bool = False
     drop_after: Optional[int] = None
     last_pong: float = 0.0
+    opened_order: int = field(default_factory=lambda: next(_OPEN_COUNTER))
     queue: "asyncio.Queue[Optional[str]]" = field(default_factory=asyncio.Queue)
 
     def enqueue(self, message: dict) -> None:
@@ -83,11 +86,12 @@ class StreamHub:
     # ----- fault hooks --------------------------------------------------------------
     def matching(self, path_prefix: Optional[str]) -> List[StreamConnection]:
         prefix = _full_prefix(path_prefix)
-        return [c for c in self.connections if prefix is None or c.path.startswith(prefix)]
+        matching = [c for c in self.connections if prefix is None or c.path.startswith(prefix)]
+        return sorted(matching, key=lambda c: c.opened_order)
 
-    def drop(self, path_prefix: Optional[str] = None, after_messages: int = 0) -> int:
-        """Close matching connections now (after_messages=0) or after N more messages each."""
-        targets = self.matching(path_prefix)
+    def drop(self, path_prefix: Optional[str] = None, after_messages: int = 0, limit: Optional[int] = None) -> int:
+        """Close matching connections (at most ``limit``, oldest first) now, or after N more messages each."""
+        targets = self.matching(path_prefix)[:limit]
         for conn in targets:
             if after_messages > 0:
                 conn.drop_after = after_messages

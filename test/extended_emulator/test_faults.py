@@ -43,6 +43,17 @@ class StreamFaultTest(EmulatorTestCase):
         msg = await asyncio.wait_for(book.ws.receive(), 1.0)
         self.assertIn(msg.type, (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED))
 
+    async def test_drop_only_one_of_two_sockets(self):
+        older = await self.account_stream()
+        newer = await self.account_stream()
+        await older.drain()
+        await newer.drain()
+        self.assertEqual(1, self.emu.faults.drop_websockets("account", limit=1))
+        msg = await asyncio.wait_for(older.ws.receive(), 1.0)
+        self.assertIn(msg.type, (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED))
+        await self.place(self.order("BUY", "0.001", "96000.0"))
+        self.assertEqual("ORDER", (await newer.next())["type"])
+
     async def test_drop_after_n_messages(self):
         stream = await self.public_stream("prices/mark/BTC-USD")
         await stream.next()

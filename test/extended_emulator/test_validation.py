@@ -96,6 +96,21 @@ class OrderValidationTest(EmulatorTestCase):
         await self.assert_code(again, 1134)
         await self.assert_code(self.order("BUY", "0.001", "96000.0"), 1101, KEY_B)  # signed by A's key
 
+    async def test_wrong_vault_is_an_invalid_signature(self):
+        from extended_emulator import OrderSpec, build_order_body
+        from .helpers import PRIVATE_KEY_A, START_MS as now
+        spec = OrderSpec("BTC-USD", "BUY", Decimal("0.001"), Decimal("96000.0"), Decimal("0.0005"),
+                         now + HOUR_MS, 77, "wrong-vault")
+        l2 = self.emu.exchange.markets["BTC-USD"].l2
+        signed_for_other_vault = build_order_body(spec, l2, PRIVATE_KEY_A, 99999, "SN_MAIN")
+        await self.assert_code(signed_for_other_vault, 1101)
+        signed_for_other_vault["settlement"]["collateralPosition"] = "10002"  # claims the right vault
+        await self.assert_code(signed_for_other_vault, 1101)
+        wrong_chain = build_order_body(spec, l2, PRIVATE_KEY_A, 10002, "SN_SEPOLIA")
+        await self.assert_code(wrong_chain, 1101)
+        right = build_order_body(spec, l2, PRIVATE_KEY_A, 10002, "SN_MAIN")
+        self.assertEqual(200, (await self.place(right))[0])
+
     async def test_testnet_expiry_limit_is_28_days(self):
         self.emu.exchange.network, self.emu.exchange.chain_id = "testnet", "SN_SEPOLIA"
         self.network = "testnet"
