@@ -188,6 +188,24 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
             code, output = await self.run_script(environ={"EXTENDED_PERPETUAL_API_KEY": API_KEY}, env_file=env_file)
         self.assertEqual(0, code, output)
 
+    async def test_a_silent_server_times_out_with_a_firewall_host_hint(self):
+        self.emulator.faults.http(status=None, count=1, delay=2.0, path_prefix="/api/v1/info/markets")
+        code, output = await self.run_script("--request-timeout", "0.3")
+        self.assertEqual(1, code, output)
+        self.assertIn("no answer within 0.3 s", self.line(output, "markets"))
+        self.assertIn("hint: no answer in time: check the firewall and host", output)
+
+    async def test_a_seq_gap_on_the_book_stream_fails_the_book_check(self):
+        async def skip_once_connected():
+            await self.wait_for(lambda: self.emulator.hub.matching("orderbooks/BTC-USD"))
+            self.emulator.faults.skip_seq("orderbooks/BTC-USD")
+
+        gap = asyncio.create_task(skip_once_connected())
+        code, output = await self.run_script()
+        await gap
+        self.assertEqual(1, code, output)
+        self.assertIn("seq not contiguous", self.line(output, "order book stream"))
+
     async def test_missing_credentials_fail_before_any_request(self):
         code, output = await self.run_script(environ={})
         self.assertEqual(1, code)
