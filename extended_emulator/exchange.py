@@ -96,6 +96,8 @@ class Exchange(PricesFundingAndTime):
         order = self._new_order(account, req)
         replaced = validate_order(self, account, req, order)
         account.orders[order.id] = order
+        log.debug("accepted order %s (%s %s %s @ %s) for account %s", order.id, order.market, order.side,
+                  order.qty, order.price, account.account_id)
         self.schedule(lambda: self.process_order(order, replaced))
         return order
 

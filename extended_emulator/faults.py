@@ -1,7 +1,6 @@
 """Fault injection for tests: HTTP errors/delays, dropped sockets, seq gaps, raw frames."""
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional

@@ -1,7 +1,7 @@
 """Market definitions: trading rules, Starknet (l2) config, prices and status."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Dict, List
 

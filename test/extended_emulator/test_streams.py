@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import aiohttp
 
-from .helpers import KEY_A, KEY_B, EmulatorTestCase, StreamReader
+from .helpers import KEY_B, EmulatorTestCase, StreamReader
 
 
 def apply_levels(book: dict, levels: list, additive: bool) -> None:
