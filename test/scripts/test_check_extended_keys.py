@@ -60,13 +60,13 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
 
     async def run_script(self, *flags: str, environ: Optional[Dict[str, str]] = None, answer: str = "",
                          handle_signals: bool = False, env_file: Optional[Path] = None):
-        """Run main_async; returns (exit code, stdout + stderr)."""
-        out, err = io.StringIO(), io.StringIO()
+        """Run main_async; returns (exit code, its checklist + anything else written to stdout / stderr)."""
+        out, stray_out, err = io.StringIO(), io.StringIO(), io.StringIO()
         argv = ["--base-url", self.base_url, "--env-file", str(env_file or self.missing_env_file), *FAST_FLAGS, *flags]
-        with contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(stray_out), contextlib.redirect_stderr(err):
             code = await check_keys.main_async(argv, environ=credentials_environment() if environ is None else environ,
                                                out=out, ask=lambda question: answer, handle_signals=handle_signals)
-        return code, out.getvalue() + err.getvalue()
+        return code, out.getvalue() + stray_out.getvalue() + err.getvalue()
 
     def account_orders(self, api_key: str = API_KEY) -> List:
         return list(self.emulator.exchange.account_by_key(api_key).orders.values())
