@@ -16,7 +16,7 @@ Update ids come from one per-data-source counter (the wire ``seq`` restarts at 1
 import asyncio
 import itertools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_constants as CONSTANTS,
@@ -38,64 +38,44 @@ if TYPE_CHECKING:
         ExtendedPerpetualDerivative,
     )
 
-_ZERO = Decimal("0")
 _BUY = float(TradeType.BUY.value)
 _SELL = float(TradeType.SELL.value)
 Level = Tuple[float, float]
 PairMessage = Tuple[str, Dict[str, Any]]  # (trading pair, stream payload) as queued by the stream tasks
-
-
-class BookDesyncError(ValueError):
-    """A delta took a level below zero: the local book no longer matches the exchange's."""
+ORDER_BOOK_DIFF = OrderBookMessageType.DIFF
+apply_level_changes = markets.apply_level_changes
 
 
 class LocalOrderBook:
-    """The exchange's book for one pair, rebuilt from SNAPSHOT + additive DELTAs (prices as float, qty Decimal)."""
+    """The exchange's book for one pair, rebuilt from SNAPSHOT + additive DELTAs (prices as float, sizes Decimal)."""
 
-    __slots__ = ("bids", "asks", "streamed")
+    __slots__ = ("bids", "asks", "streamed", "awaiting_snapshot")
 
     def __init__(self):
         self.bids: Dict[float, Decimal] = {}
         self.asks: Dict[float, Decimal] = {}
-        self.streamed = False  # True once a stream SNAPSHOT was applied
+        self.streamed = False  # a stream SNAPSHOT was applied at least once
+        self.awaiting_snapshot = False  # out of sync: deltas are ignored until the next SNAPSHOT
 
     def seed(self, bids: List[Tuple[float, Decimal]], asks: List[Tuple[float, Decimal]]):
         """Record a REST snapshot handed to Hummingbot, so the next stream snapshot can clear what it lacks."""
         self.bids = dict(bids)
         self.asks = dict(asks)
 
-    def reset(self, bids, asks) -> Tuple[List[Level], List[Level]]:
+    def reset(self, update: markets.OrderBookStreamUpdate) -> Tuple[List[Level], List[Level]]:
         """Replace the book; absolute levels to hand over, with 0 for each level the new book lacks."""
-        new_bids, new_asks = dict(bids), dict(asks)
+        new_bids, new_asks = markets.snapshot_levels(update.bids), markets.snapshot_levels(update.asks)
         bid_rows = [(price, 0.0) for price in self.bids if price not in new_bids]
         ask_rows = [(price, 0.0) for price in self.asks if price not in new_asks]
-        bid_rows.extend((price, float(qty)) for price, qty in new_bids.items())
-        ask_rows.extend((price, float(qty)) for price, qty in new_asks.items())
-        self.bids, self.asks, self.streamed = new_bids, new_asks, True
+        bid_rows.extend((price, float(size)) for price, size in new_bids.items())
+        ask_rows.extend((price, float(size)) for price, size in new_asks.items())
+        self.bids, self.asks = new_bids, new_asks
+        self.streamed, self.awaiting_snapshot = True, False
         return bid_rows, ask_rows
 
-    def apply_changes(self, bids, asks) -> Tuple[List[Level], List[Level]]:
-        """Add the delta's quantity changes; the resulting absolute level of every touched price."""
-        return _apply_side_changes(self.bids, bids), _apply_side_changes(self.asks, asks)
-
     def rows(self) -> Tuple[List[Level], List[Level]]:
-        return ([(price, float(qty)) for price, qty in self.bids.items()],
-                [(price, float(qty)) for price, qty in self.asks.items()])
-
-
-def _apply_side_changes(side: Dict[float, Decimal], changes) -> List[Level]:
-    rows = []
-    for price, change in changes:
-        quantity = side.get(price, _ZERO) + change
-        if quantity > _ZERO:
-            side[price] = quantity
-            rows.append((price, float(quantity)))
-        else:
-            side.pop(price, None)
-            rows.append((price, 0.0))
-            if quantity < _ZERO:
-                raise BookDesyncError(f"level {price} went to {quantity}")
-    return rows
+        return ([(price, float(size)) for price, size in self.bids.items()],
+                [(price, float(size)) for price, size in self.asks.items()])
 
 
 class StreamKind:
@@ -126,8 +106,8 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._domain = domain
         self._update_ids = itertools.count(1)
         self._local_books: Dict[str, LocalOrderBook] = {pair: LocalOrderBook() for pair in trading_pairs}
-        self._stream_tasks: Dict[str, List[asyncio.Task]] = {}
-        self._resync_requested: Set[str] = set()
+        self._stream_tasks: Dict[str, Dict[StreamKind, asyncio.Task]] = {}  # trading pair -> kind -> task
+        self._symbols: Dict[str, str] = {}
         self._listening = False
         self._stream_kinds = self._build_stream_kinds()
         self._funding_handlers: Dict[Optional[str], Callable[[str, Dict[str, Any]], List[FundingInfoUpdate]]] = {
@@ -235,17 +215,30 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self.logger().error(f"{trading_pair} is not a tradable Extended market; not streaming it.")
             return False
         self._local_books.setdefault(trading_pair, LocalOrderBook())
-        self._stream_tasks[trading_pair] = [
-            asyncio.ensure_future(self._run_stream(kind, trading_pair, symbol)) for kind in self._stream_kinds]
+        self._symbols[trading_pair] = symbol
+        self._stream_tasks[trading_pair] = {
+            kind: asyncio.ensure_future(self._run_stream(kind, trading_pair, symbol)) for kind in self._stream_kinds}
         return True
 
     def _stop_pair_streams(self, trading_pair: str):
-        for task in self._stream_tasks.pop(trading_pair, []):
+        for task in self._stream_tasks.pop(trading_pair, {}).values():
             task.cancel()
 
-    async def _run_stream(self, kind: StreamKind, trading_pair: str, symbol: str):
+    def _restart_order_book_stream(self, trading_pair: str):
+        """Drops the pair's order book connection and opens a new one (after the initial backoff pause)."""
+        tasks = self._stream_tasks.get(trading_pair)
+        if tasks is None:
+            return
+        kind = self._stream_kinds[0]
+        tasks[kind].cancel()
+        tasks[kind] = asyncio.ensure_future(
+            self._run_stream(kind, trading_pair, self._symbols[trading_pair], pause_first=True))
+
+    async def _run_stream(self, kind: StreamKind, trading_pair: str, symbol: str, pause_first: bool = False):
         """Connect, read until the socket fails or a seq gap, pause (backoff), reconnect; forever."""
         delay = self.RECONNECT_INITIAL_DELAY
+        if pause_first:
+            await self._sleep(delay)
         while True:
             try:
                 if await self._read_stream(kind, trading_pair, symbol):
@@ -271,8 +264,6 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     async def _read_stream(self, kind: StreamKind, trading_pair: str, symbol: str) -> bool:
         """Queue ``(pair, payload)`` in seq order; returns (whether anything was received) on close or gap."""
         ws = await self._connected_stream(kind, symbol)
-        if kind.reconnect_on_gap:
-            self._resync_requested.discard(trading_pair)
         queue_message = self._message_queue[kind.queue_key].put_nowait
         last_seq, received = 0, False
         try:
@@ -291,8 +282,6 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                     continue
                 last_seq, received = seq, True
                 queue_message((trading_pair, payload))
-                if trading_pair in self._resync_requested and kind.reconnect_on_gap:
-                    return received
         finally:
             await ws.disconnect()
 
@@ -325,7 +314,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             return False
         self._stop_pair_streams(trading_pair)
         self._local_books.pop(trading_pair, None)
-        self._resync_requested.discard(trading_pair)
+        self._symbols.pop(trading_pair, None)
         self.remove_trading_pair(trading_pair)
         self.logger().info(f"Unsubscribed from {trading_pair} order book, trades and funding streams.")
         return True
@@ -333,24 +322,33 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     # ------------------------------------------------------------ message handlers (one per stream type)
 
     async def _parse_order_book_diff_message(self, raw_message: PairMessage, message_queue: asyncio.Queue):
-        """SNAPSHOT or DELTA -> a DIFF of absolute levels for the touched prices."""
+        """SNAPSHOT or DELTA -> a DIFF of absolute levels for the touched prices (the hot path: kept flat)."""
         trading_pair, payload = raw_message
-        update = markets.parse_order_book_stream_message(payload)
         local_book = self._local_books.get(trading_pair)
         if local_book is None:  # unsubscribed while the message was queued
             return
         try:
+            update = markets.parse_order_book_stream_message(payload)
             if update.is_snapshot:
-                bids, asks = local_book.reset(update.bids, update.asks)
+                bids, asks = local_book.reset(update)
+            elif local_book.awaiting_snapshot:
+                return
             else:
-                bids, asks = local_book.apply_changes(update.bids, update.asks)
-        except BookDesyncError as error:
-            self.logger().warning(f"Extended order book of {trading_pair} out of sync ({error}); resynchronising.")
-            self._resync_requested.add(trading_pair)
+                bids = apply_level_changes(local_book.bids, update.bids)
+                asks = apply_level_changes(local_book.asks, update.asks)
+        except (markets.MarketDataFormatError, markets.BookDesyncError) as error:
+            self._request_resync(trading_pair, local_book, error)
             return
-        message_queue.put_nowait(OrderBookMessage(OrderBookMessageType.DIFF, {
+        message_queue.put_nowait(OrderBookMessage(ORDER_BOOK_DIFF, {
             "trading_pair": trading_pair, "update_id": next(self._update_ids), "bids": bids, "asks": asks,
         }, timestamp=update.timestamp_ms * 1e-3))
+
+    def _request_resync(self, trading_pair: str, local_book: LocalOrderBook, error: Exception):
+        """A book message that cannot be applied leaves a hole in the book: reconnect for a fresh snapshot."""
+        self.logger().warning(f"Extended order book message for {trading_pair} not applicable ({error}); "
+                              f"reconnecting for a fresh snapshot.")
+        local_book.awaiting_snapshot = True
+        self._restart_order_book_stream(trading_pair)
 
     async def listen_for_order_book_snapshots(self, ev_loop: asyncio.AbstractEventLoop, output: asyncio.Queue):
         """Nothing to do: book resets reach the tracker as diffs (see the module docstring), so the periodic

@@ -256,33 +256,72 @@ def parse_order_book_snapshot(payload: Mapping[str, Any]) -> OrderBookSnapshot:
 class OrderBookStreamUpdate(NamedTuple):
     """One ``orderbooks`` stream message (a NamedTuple: immutable, and cheaper than a dataclass per update).
 
-    ``bids``/``asks`` hold ``(price as float, qty as Decimal)``: absolute for a snapshot, a change for a delta.
+    ``bids``/``asks`` are the wire levels ``{p, q}``, decoded by ``snapshot_levels`` (absolute sizes) or
+    ``apply_level_changes`` (a delta's size changes) in the same pass that uses them.
     """
     market: str
     is_snapshot: bool
     seq: int
     timestamp_ms: int
-    bids: List[Tuple[float, Decimal]]
-    asks: List[Tuple[float, Decimal]]
+    bids: List[Mapping[str, str]]
+    asks: List[Mapping[str, str]]
+
+
+class BookDesyncError(ValueError):
+    """A delta took a level below zero: the local book no longer matches the exchange's."""
 
 
 _ORDER_BOOK_KINDS = {ORDER_BOOK_SNAPSHOT: True, ORDER_BOOK_DELTA: False}
+_NO_LEVELS: List[Mapping[str, str]] = []
+_ZERO = Decimal("0")
 
 
 def parse_order_book_stream_message(payload: Mapping[str, Any]) -> OrderBookStreamUpdate:
     """``{"type": SNAPSHOT|DELTA, "ts", "seq", "data": {"m", "b": [{p, q}], "a": [...]}}``."""
     try:
         data = payload["data"]
-        return OrderBookStreamUpdate(
-            data["m"],
-            _ORDER_BOOK_KINDS[payload["type"]],
-            payload["seq"],
-            payload["ts"],
-            [(float(level["p"]), Decimal(level["q"])) for level in data.get("b", ())],
-            [(float(level["p"]), Decimal(level["q"])) for level in data.get("a", ())],
-        )
+        return OrderBookStreamUpdate(data["m"], _ORDER_BOOK_KINDS[payload["type"]], payload["seq"], payload["ts"],
+                                     data.get("b") or _NO_LEVELS, data.get("a") or _NO_LEVELS)
     except _PARSE_ERRORS as error:
         raise MarketDataFormatError(f"malformed order book stream message: {error!r}") from error
+
+
+def snapshot_levels(levels: List[Mapping[str, str]]) -> Dict[float, Decimal]:
+    """A snapshot side: price (float) -> absolute size (Decimal), empty levels left out."""
+    try:
+        sizes = {float(level["p"]): Decimal(level["q"]) for level in levels}
+    except _PARSE_ERRORS as error:
+        raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
+    return {price: size for price, size in sizes.items() if size > _ZERO}
+
+
+def apply_level_changes(side: Dict[float, Decimal], levels: List[Mapping[str, str]],
+                        _decimal=Decimal, _float=float, _zero=_ZERO) -> List[Tuple[float, float]]:
+    """Adds a delta side's size changes to ``side`` (exact Decimal sums; a level reaching zero is removed).
+
+    Returns ``(price, new absolute size)`` per touched price, 0.0 for a removed level. A malformed level raises
+    ``MarketDataFormatError`` and a negative size ``BookDesyncError``, ``side`` then being partly updated.
+    (Hot path: builtins pre-bound as defaults.)
+    """
+    rows = []
+    append, side_get = rows.append, side.get
+    try:
+        for level in levels:
+            price = _float(level["p"])
+            size = side_get(price, _zero) + _decimal(level["q"])
+            if size > _zero:
+                side[price] = size
+                append((price, _float(size)))
+            else:
+                side.pop(price, None)
+                append((price, 0.0))
+                if size < _zero:
+                    raise BookDesyncError(f"level {price} went to {size}")
+    except BookDesyncError:
+        raise
+    except _PARSE_ERRORS as error:
+        raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
+    return rows
 
 
 @dataclass(frozen=True)

@@ -262,19 +262,41 @@ class OrderBookStreamTests(DataSourceTestBase):
         self.assertEqual(sorted(ids), ids)
         self.assertEqual(3, len(set(ids)))
 
-    async def test_malformed_messages_are_logged_and_skipped_the_listener_lives_on(self):
+    async def test_unparseable_frames_are_logged_and_skipped_on_the_same_connection(self):
         self.start_listening()
         socket = await self.socket("/orderbooks/BTC-USD")
         order_book = OrderBook()
         with self.assertLogs(level="WARNING") as logs:
-            await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "{not json", {"type": "DELTA"},
-                            book_message(2, "FULL"), {"seq": 3, "type": "DELTA", "ts": 1},
-                            book_message(4, bids=[("25670", "0.4")]))
+            await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "{not json", {"type": "DELTA"}, [1, 2],
+                            book_message(2, bids=[("25670", "0.4")]))
             await self.diffs_applied(order_book, 2)
         self.assertEqual({25670.0: 0.5}, book_levels(order_book)[0])
         self.assertEqual(1, len(self.streams.sockets("/orderbooks/BTC-USD")))
         self.assertTrue(any("not json" in line for line in logs.output))
+
+    async def test_malformed_book_message_is_logged_skipped_and_the_book_resynchronised(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        order_book = OrderBook()
+        with self.assertLogs(level="WARNING") as logs:
+            await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, "FULL"),
+                            book_message(3, bids=[("25670", "0.4")]))  # would build on a book with a hole
+            fresh = await self.socket("/orderbooks/BTC-USD", index=1)
         self.assertTrue(any("FULL" in line for line in logs.output))
+        await self.send(fresh, book_message(1, "SNAPSHOT", bids=[("25600", "1")]),
+                        book_message(2, bids=[("25600", "-0.25"), ("25590", "2")]))
+        await self.diffs_applied(order_book, 3)
+        self.assertEqual(({25600.0: 0.75, 25590.0: 2.0}, {}), book_levels(order_book))
+        self.assertTrue(self.output["diff"].empty())
+
+    async def test_delta_below_zero_resynchronises_the_book(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        with self.assertLogs(level="WARNING"):
+            await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, book_message(2, bids=[("25670", "-0.2")]),
+                            book_message(3, asks=[("25770", "1")]))
+            await self.socket("/orderbooks/BTC-USD", index=1)
+        self.assertEqual(1, self.output["diff"].qsize())  # only the snapshot: nothing built on the bad book
 
     async def test_new_order_book_after_streaming_is_the_streamed_book(self):
         self.start_listening()
@@ -367,7 +389,7 @@ class SubscriptionTests(DataSourceTestBase):
         self.assertEqual("ETH-USD", (await self.next_output("diff")).trading_pair)
         self.assertIn("ETH-USD", self.data_source._trading_pairs)
 
-        btc_tasks = list(self.data_source._stream_tasks["BTC-USD"])
+        btc_tasks = list(self.data_source._stream_tasks["BTC-USD"].values())
         self.assertTrue(await self.data_source.unsubscribe_from_trading_pair("BTC-USD"))
         await eventually(lambda: all(task.done() for task in btc_tasks))
         self.assertNotIn("BTC-USD", self.data_source._trading_pairs)
@@ -386,7 +408,7 @@ class SubscriptionTests(DataSourceTestBase):
     async def test_cancelling_the_listener_closes_every_stream(self):
         listener = self.start(self.data_source.listen_for_subscriptions())
         await eventually(lambda: len(self.streams.handshakes) == 5)
-        stream_tasks = list(self.data_source._stream_tasks["BTC-USD"])
+        stream_tasks = list(self.data_source._stream_tasks["BTC-USD"].values())
         listener.cancel()
         with self.assertRaises(asyncio.CancelledError):
             await listener

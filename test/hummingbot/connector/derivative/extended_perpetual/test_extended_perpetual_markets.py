@@ -238,19 +238,31 @@ class OrderBookParsingTests(unittest.TestCase):
         update = markets.parse_order_book_stream_message(DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
         self.assertTrue(update.is_snapshot)
         self.assertEqual((1, 1701563440000, "BTC-USD"), (update.seq, update.timestamp_ms, update.market))
-        self.assertEqual([(25670.0, Decimal("0.1"))], update.bids)
+        self.assertEqual({25670.0: Decimal("0.1")}, markets.snapshot_levels(update.bids))
         delta = markets.parse_order_book_stream_message(
             {"ts": 1, "type": "DELTA", "seq": 2, "data": {"m": "BTC-USD", "b": [{"p": "25670", "q": "-0.1"}]}})
         self.assertFalse(delta.is_snapshot)
-        self.assertEqual([(25670.0, Decimal("-0.1"))], delta.bids)
         self.assertEqual([], delta.asks)
 
+    def test_delta_sizes_are_added_exactly_and_a_level_reaching_zero_is_removed(self):
+        side = {25670.0: Decimal("0.1"), 25660.0: Decimal("1")}
+        rows = markets.apply_level_changes(side, [{"p": "25670", "q": "0.2"}, {"p": "25670", "q": "-0.3"},
+                                                  {"p": "25650.5", "q": "2"}, {"p": "25660", "q": "-0.25"}])
+        self.assertEqual([(25670.0, 0.3), (25670.0, 0.0), (25650.5, 2.0), (25660.0, 0.75)], rows)
+        self.assertEqual({25660.0: Decimal("0.75"), 25650.5: Decimal("2")}, side)
+
+    def test_delta_taking_a_level_below_zero_is_a_desync(self):
+        with self.assertRaises(markets.BookDesyncError):
+            markets.apply_level_changes({25670.0: Decimal("0.1")}, [{"p": "25670", "q": "-0.2"}])
+
     def test_stream_messages_of_unknown_type_or_missing_fields_are_rejected(self):
-        for payload in ({**DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "type": "FULL"},
-                        {"type": "DELTA", "seq": 2, "ts": 1},
-                        {**DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "data": {"m": "BTC-USD", "b": [{"p": "x", "q": "1"}]}}):
+        for payload in ({**DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "type": "FULL"}, {"type": "DELTA", "seq": 2, "ts": 1}):
             with self.assertRaises(markets.MarketDataFormatError):
                 markets.parse_order_book_stream_message(payload)
+        with self.assertRaises(markets.MarketDataFormatError):
+            markets.apply_level_changes({}, [{"p": "x", "q": "1"}])
+        with self.assertRaises(markets.MarketDataFormatError):
+            markets.snapshot_levels([{"p": "1"}])
 
 
 class StreamParsingTests(unittest.TestCase):
