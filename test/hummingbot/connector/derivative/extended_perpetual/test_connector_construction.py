@@ -42,11 +42,13 @@ class _Capture(logging.Handler):
 class ConnectorConstructionTests(unittest.TestCase):
     def setUp(self) -> None:
         self.capture = _Capture()
+        self.root_level = logging.getLogger().level
         logging.getLogger().addHandler(self.capture)
         logging.getLogger().setLevel(1)
 
     def tearDown(self) -> None:
         logging.getLogger().removeHandler(self.capture)
+        logging.getLogger().setLevel(self.root_level)
 
     @staticmethod
     def api_keys(domain: str, **overrides: Any) -> Dict[str, Any]:
