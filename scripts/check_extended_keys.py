@@ -633,6 +633,17 @@ async def probe_unknown_candle_interval(context: CheckContext) -> str:
     return f"GET {path}?interval=PT7M -> {describe_reply(reply)}"
 
 
+async def probe_top_of_book_stream(context: CheckContext) -> str:
+    """ASSUMPTIONS 42: ``?depth=1`` — best bid/ask SNAPSHOTs only, no DELTAs (a few messages, bounded wait)."""
+    name, timeout = require_market(context).name, context.options.book_timeout
+    path = CONSTANTS.WS_ORDER_BOOK_PATH.format(market=name) + "?depth=1"
+    async with context.client.stream(path, private=False) as ws:
+        updates, _ = await collect_messages(ws, markets.parse_order_book_stream_message,
+                                            lambda received: len(received) >= 3, timeout)
+    kinds = ["SNAPSHOT" if update.is_snapshot else "DELTA" for update in updates]
+    return f"{path}: {kinds} (up to 3 messages, waited at most {timeout:g} s)"
+
+
 def synchronous(probe: Callable[[CheckContext], str]) -> Callable[[CheckContext], Any]:
     async def run(context: CheckContext) -> str:
         return probe(context)
@@ -650,6 +661,7 @@ ASSUMPTION_PROBES: Tuple[Tuple[str, Callable[[CheckContext], Any]], ...] = (
     ("assumption 23: seq per connection", synchronous(probe_seq_per_connection)),
     ("assumption 28: order-book deltas", synchronous(probe_book_deltas)),
     ("assumption 29: mark price on connect", probe_mark_price_on_connect),
+    ("assumption 42: order book with depth=1", probe_top_of_book_stream),
     ("assumption 35: externalOrderId on REST trades", probe_trades_external_order_id),
     ("assumption 38: unknown candle interval", probe_unknown_candle_interval),
 )
@@ -759,8 +771,9 @@ async def submit_test_order(context: CheckContext, body: dict, tracking: OrderTr
         raise venue_problem(error, f"POST {CONSTANTS.ORDER_PATH_URL}")
 
 
-async def cancel_test_order(context: CheckContext, external_id: str) -> None:
-    await context.client.data("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
+async def cancel_test_order(context: CheckContext, external_id: str) -> Any:
+    """``DELETE /user/order?externalId=``; returns the answer's ``data`` (ASSUMPTIONS 44 reports its shape)."""
+    return await context.client.data("DELETE", CONSTANTS.ORDER_PATH_URL, params={"externalId": external_id})
 
 
 async def clean_up_test_order(context: CheckContext, external_id: str) -> CheckResult:
@@ -789,10 +802,11 @@ async def place_and_cancel(context: CheckContext, plan: TestOrderPlan, body: dic
             await await_order_status(ws, external_id, ORDER_STATUS_NEW, timeout)
             recorder.record(passed("test order placed", f"post-only BUY {plan.qty} {plan.market.name} @ "
                                    f"{plan.price} signed by the connector, seen NEW ({external_id})"))
-            await cancel_test_order(context, external_id)
+            cancel_answer = await cancel_test_order(context, external_id)
             cancelled = await await_order_status(ws, external_id, ORDER_STATUS_CANCELLED, timeout)
             tracking.may_be_open = False
             recorder.record(passed("test order cancelled", "DELETE /user/order?externalId=..., seen CANCELLED"))
+            recorder.record(informed("assumption 44: cancel answer", f"data: {json.dumps(cancel_answer)[:80]}"))
             recorder.record(informed("assumption 7: user cancel on the stream",
                                      f"CANCELLED with statusReason {cancelled.status_reason or '(none)'}"))
         finally:

@@ -95,7 +95,7 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
             self.assertTrue(self.line(output, name).startswith("i "), name)
         self.assertIn("404", self.line(output, "assumption: HBOT-format external id lookup"))
         for name in ("assumption 6: cancel of an unknown external id", "assumption 6: cancel of an already-cancelled "
-                     "order", "assumption 7: user cancel on the stream"):
+                     "order", "assumption 7: user cancel on the stream", "assumption 44: cancel answer"):
             self.assertTrue(self.line(output, name).startswith("i "), name)
         self.assertIn("…cdef", output)
         self.assert_no_secret(output)
