@@ -8,14 +8,19 @@ Credentials come from the environment or from ``.env`` (see ``.env.example``; th
 EXTENDED_PERPETUAL_API_KEY, EXTENDED_PERPETUAL_STARK_PRIVATE_KEY, EXTENDED_PERPETUAL_STARK_PUBLIC_KEY,
 EXTENDED_PERPETUAL_VAULT_ID. The server is ``--base-url``, else EXTENDED_PERPETUAL_BASE_URL, else Extended.
 
-Read-only by default: markets, fees, balance (404 = zero balance), positions, open orders, leverage, the
-account stream (API key in the ``X-Api-Key`` handshake header; snapshots, then a reconnect), one order-book
-stream (SNAPSHOT then contiguous DELTAs), key consistency, and informational probes of the emulator's
-documented assumptions. ``--place-test-order`` adds a minimum-size post-only BUY far below the market,
-signed by the connector's signer, seen NEW on the account stream, then cancelled (also on Ctrl-C / SIGTERM).
+Read-only by default (GETs and stream handshakes only): markets, fees, balance (404 = zero balance),
+positions, open orders, leverage, the account stream (API key in the ``X-Api-Key`` handshake header, never in
+the URL; snapshots, then a reconnect), one order-book stream (SNAPSHOT then contiguous DELTAs), key
+consistency, and informational ``i`` lines reporting what the venue answers to the read-only items of
+``extended_emulator/ASSUMPTIONS.md``. ``--place-test-order`` (asks on stdin unless ``--yes``) adds a
+minimum-size post-only BUY at best bid x 0.8 (kept above mark x (1 - limitPriceFloor)), signed by the
+connector's signer, seen NEW on the account stream, cancelled and seen CANCELLED — cancelled also on failure,
+Ctrl-C or SIGTERM — followed by the cancel-related assumption probes.
 
-Exit code 0 only if every check passed. Secrets are never printed (the API key at most as its last four
-characters). Every network step has a timeout; the defaults suit the real exchange, the flags make tests fast.
+Every answer is parsed by the connector's own modules (markets, account messages, signer, auth, web utils).
+Exit code: 0 only if every check passed, 1 otherwise, 130 when interrupted, 2 for bad flags. Secrets are never
+printed (the API key at most as its last four characters). Every network step has a timeout; the defaults suit
+the real exchange, the flags make tests fast.
 """
 import argparse
 import asyncio
