@@ -29,7 +29,6 @@ import dataclasses
 import json
 import os
 import random
-import secrets
 import signal
 import sys
 import time
@@ -63,6 +62,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_utils
     parse_stark_public_key,
     parse_vault_id,
 )
+from hummingbot.connector.utils import get_new_client_order_id
 
 API_KEY_ENV = "EXTENDED_PERPETUAL_API_KEY"
 PRIVATE_KEY_ENV = "EXTENDED_PERPETUAL_STARK_PRIVATE_KEY"
@@ -544,9 +544,11 @@ async def run_check(name: str, check: Callable[[CheckContext], Any], context: Ch
 # Informational lines for the read-only items of extended_emulator/ASSUMPTIONS.md (numbers refer to its table):
 # each reports what the venue answered, so the emulator's choices can be compared with the real exchange.
 
-def new_external_id(tag: str) -> str:
-    """A Hummingbot-format client order id (HBOT prefix, at most 32 characters of [A-Za-z0-9-])."""
-    return f"{CONSTANTS.HBOT_ORDER_ID_PREFIX}-{tag}-{secrets.token_hex(6)}"[:CONSTANTS.MAX_ORDER_ID_LEN]
+def new_external_id(trading_pair: str = PREFERRED_SAMPLE_MARKET) -> str:
+    """A fresh client order id made exactly as Hummingbot makes the connector's (HBOT prefix, 32 characters)."""
+    return get_new_client_order_id(is_buy=True, trading_pair=trading_pair,
+                                   hbot_order_id_prefix=CONSTANTS.HBOT_ORDER_ID_PREFIX,
+                                   max_id_len=CONSTANTS.MAX_ORDER_ID_LEN)
 
 
 def describe_reply(reply: VenueReply) -> str:
@@ -561,9 +563,9 @@ def describe_reply(reply: VenueReply) -> str:
 
 async def probe_unknown_external_id(context: CheckContext) -> str:
     """How a lookup of a Hummingbot-format external id the venue never saw is answered (the doc types it number)."""
-    path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=new_external_id("NONE"))
+    path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id=new_external_id())
     reply = await context.client.call("GET", path)
-    return f"GET /user/orders/external/<unknown HBOT-... id> -> {describe_reply(reply)}"
+    return f"GET /user/orders/external/<unknown HBOT... id> -> {describe_reply(reply)}"
 
 
 async def probe_unknown_order_id(context: CheckContext) -> str:
@@ -709,7 +711,7 @@ def plan_test_order(sample: SampleMarket, fee_rate: Decimal) -> TestOrderPlan:
                            "try another market with --market")
     step = market.min_order_size_change
     qty = round_up_to(max(market.min_order_size, step), step)
-    return TestOrderPlan(sample.signing, new_external_id("CHECK"), qty, price, fee_rate)
+    return TestOrderPlan(sample.signing, new_external_id(market.name), qty, price, fee_rate)
 
 
 def signed_test_order_body(credentials: ExtendedCredentials, domain: str, plan: TestOrderPlan) -> dict:
@@ -838,7 +840,7 @@ async def describe_cancel(context: CheckContext, external_id: str) -> str:
 
 async def probe_cancels(context: CheckContext, cancelled_external_id: str, recorder: Recorder) -> None:
     """ASSUMPTIONS 6, only with --place-test-order: cancels of an unknown and of an already-cancelled order."""
-    for name, external_id in (("assumption 6: cancel of an unknown external id", new_external_id("NONE")),
+    for name, external_id in (("assumption 6: cancel of an unknown external id", new_external_id()),
                               ("assumption 6: cancel of an already-cancelled order", cancelled_external_id)):
         recorder.record(await run_probe(name, lambda ctx: describe_cancel(ctx, external_id), context))
 

@@ -103,7 +103,7 @@ class CheckScriptAgainstEmulatorTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(1, len(orders))
         self.assertEqual("CANCELLED", orders[0].status)
         self.assertTrue(orders[0].post_only)
-        self.assertTrue(orders[0].external_id.startswith("HBOT-"))
+        self.assertTrue(orders[0].external_id.startswith("HBOT"))
 
     async def test_api_key_travels_only_in_the_handshake_header(self):
         original = aiohttp.ClientSession.ws_connect
@@ -307,7 +307,7 @@ class CheckScriptPureFunctionsTest(unittest.TestCase):
         plan = check_keys.plan_test_order(sample_market(limit_price_floor="0.5"), Decimal("0.00025"))
         self.assertEqual(Decimal("80000.0"), plan.price)
         self.assertEqual(Decimal("0.0001"), plan.qty)
-        self.assertTrue(plan.external_id.startswith("HBOT-"))
+        self.assertTrue(plan.external_id.startswith("HBOT"))
         self.assertLessEqual(len(plan.external_id), 32)
         floored = check_keys.plan_test_order(sample_market(limit_price_floor="0.05"), Decimal("0.00025")).price
         self.assertEqual(Decimal("95009.6"), floored)  # mark x 0.95 + one tick, on the tick
