@@ -142,7 +142,7 @@ def main():
     parser.add_argument("--updates", type=int, default=20000)
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     asyncio.run(bench(arguments.updates, arguments.levels, arguments.seed, arguments.rounds))

@@ -43,7 +43,8 @@ _SELL = float(TradeType.SELL.value)
 Level = Tuple[float, float]
 PairMessage = Tuple[str, Dict[str, Any]]  # (trading pair, stream payload) as queued by the stream tasks
 ORDER_BOOK_DIFF = OrderBookMessageType.DIFF
-apply_level_changes = markets.apply_level_changes
+apply_level_changes = markets.apply_level_changes  # pre-bound for the per-update hot path
+parse_order_book_stream_message = markets.parse_order_book_stream_message
 
 
 class LocalOrderBook:
@@ -328,7 +329,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         if local_book is None:  # unsubscribed while the message was queued
             return
         try:
-            update = markets.parse_order_book_stream_message(payload)
+            update = parse_order_book_stream_message(payload)
             if update.is_snapshot:
                 bids, asks = local_book.reset(update)
             elif local_book.awaiting_snapshot:

@@ -307,11 +307,12 @@ def apply_level_changes(side: Dict[float, Decimal], levels: List[Mapping[str, st
     append, side_get = rows.append, side.get
     try:
         for level in levels:
-            price = _float(level["p"])
-            size = side_get(price, _zero) + _decimal(level["q"])
+            price, change = _float(level["p"]), level["q"]
+            held = side_get(price)
+            size = _decimal(change) if held is None else held + _decimal(change)
             if size > _zero:
                 side[price] = size
-                append((price, _float(size)))
+                append((price, _float(change) if held is None else _float(size)))
             else:
                 side.pop(price, None)
                 append((price, 0.0))
