@@ -45,7 +45,7 @@ class ExtendedAPIError(IOError):
 
     @property
     def is_not_found(self) -> bool:
-        return self.http_status == CONSTANTS.HTTP_NOT_FOUND or self.code in (CONSTANTS.ERROR_CODE_NOT_FOUND, "NOT_FOUND")
+        return CONSTANTS.HTTP_NOT_FOUND in (self.http_status, self.code) or self.code == "NOT_FOUND"
 
     @property
     def is_rate_limited(self) -> bool:

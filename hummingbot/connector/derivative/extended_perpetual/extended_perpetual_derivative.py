@@ -374,7 +374,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         fees = self._fee_rates.get(symbol) if symbol else None
         if fees is not None:
             return fees.maker if is_maker else fees.taker
-        return utils.DEFAULT_FEES.maker_percent_fee_decimal if is_maker else utils.DEFAULT_FEES.taker_percent_fee_decimal
+        defaults = utils.DEFAULT_FEES
+        return defaults.maker_percent_fee_decimal if is_maker else defaults.taker_percent_fee_decimal
 
     def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
                  position_action: PositionAction, amount: Decimal, price: Decimal = s_decimal_NaN,
@@ -435,7 +436,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         connection) does not: the order may exist, so it stays tracked and the status polling looks it up by its
         external id (it becomes a failure only after repeated "not found")."""
         if isinstance(exception, (messages.ExtendedAPIError, ValueError)):
-            super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception, **kwargs)
+            super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
+                                      **kwargs)
             return
         self.logger().warning(f"No answer from Extended for order {order_id} ({type(exception).__name__}); it may "
                               f"have been created: its status will be checked by its external id.")

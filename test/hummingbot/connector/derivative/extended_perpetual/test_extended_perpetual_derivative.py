@@ -5,6 +5,7 @@ API documentation's examples and the live probe's messages, adapted to the test 
 """
 import asyncio
 import json
+import os
 import re
 import time
 from decimal import Decimal
@@ -28,6 +29,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_deriv
     MarketSpec,
 )
 from hummingbot.connector.derivative.position import Position
+from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
 from hummingbot.connector.test_support.perpetual_derivative_test import AbstractPerpetualDerivativeTests
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
@@ -824,6 +826,26 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual(Decimal("0.4"), self.fills.event_log[0].amount)
         self.assertTrue(order.is_cancelled)
         self.assertEqual(1, len(self.cancelled.event_log))
+
+    @aioresponses()
+    async def test_cancel_all_touches_only_this_bots_orders_one_request_each_never_mass_cancel(self, mock_api):
+        self.track("HBOT-B1", "1001")
+        self.track("HBOT-B2", "1002")
+        self.exchange._open_orders_by_market["BTC-USD"] = {"1001", "1002", "9001", "9002"}  # 9xxx: UI / other bot
+        mock_api.delete(regex(web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL), r"\?externalId="),
+                        body=json.dumps({"status": "OK"}), repeat=True)
+        results = await self.exchange.cancel_all(timeout_seconds=1)
+        self.assertEqual({"HBOT-B1", "HBOT-B2"}, {result.order_id for result in results if result.success})
+        calls = [call for (method, _), calls in mock_api.requests.items() for call in calls]
+        self.assertEqual(2, len(calls))
+        self.assertEqual({"HBOT-B1", "HBOT-B2"}, {call.kwargs["params"]["externalId"] for call in calls})
+        self.assertFalse(any("massCancel" in str(url) for _, url in mock_api.requests))
+
+    async def test_base_url_override_is_logged_at_start(self):
+        with patch.dict(os.environ, {CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR: "http://127.0.0.1:8765"}), \
+                patch.object(PerpetualDerivativePyBase, "start_network", new=AsyncMock()):
+            await self.exchange.start_network()
+        self.assertTrue(self.logged("WARNING", "http://127.0.0.1:8765/api/v1"))
 
     # ------------------------------------------------------------------------------------------ REST polling
     @aioresponses()
