@@ -142,7 +142,10 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         prices = markets.last_traded_prices(markets.parse_markets(await self._rest_get(CONSTANTS.MARKETS_PATH_URL)))
         result = {}
         for trading_pair in trading_pairs:
-            symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+            try:
+                symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+            except KeyError:
+                continue  # not a tradable market (any more): no price rather than no prices at all
             if symbol in prices:
                 result[trading_pair] = float(prices[symbol])
         return result

@@ -213,7 +213,7 @@ class RestTests(DataSourceTestBase):
     @aioresponses()
     async def test_last_traded_prices_from_market_stats(self, http):
         http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE)
-        prices = await self.data_source.get_last_traded_prices(["BTC-USD", "ETH-USD"])
+        prices = await self.data_source.get_last_traded_prices(["BTC-USD", "ETH-USD", "OLD-USD"])
         self.assertEqual({"BTC-USD": 42000.0, "ETH-USD": 3085.7}, prices)
 
     @aioresponses()
