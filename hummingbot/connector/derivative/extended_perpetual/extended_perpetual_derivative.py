@@ -241,10 +241,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return False
 
     def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
-        return getattr(status_update_exception, "is_not_found", False)
+        return isinstance(status_update_exception, messages.ExtendedAPIError) and status_update_exception.is_not_found
 
     def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
-        return getattr(cancelation_exception, "is_not_found", False)
+        return isinstance(cancelation_exception, messages.ExtendedAPIError) and cancelation_exception.is_not_found
 
     # ------------------------------------------------------------------------------------------ REST access
     async def _api_request(self, path_url, overwrite_url: Optional[str] = None, method: RESTMethod = RESTMethod.GET,
@@ -445,10 +445,18 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
                            **kwargs) -> Tuple[str, float]:
+        self._refuse_while_rate_limited()
         body = self._signed_order_body(order_id, trading_pair, amount, trade_type, order_type, price, position_action)
         response = await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
         data = messages.response_data(response)
         return str(data["id"]), self._time()
+
+    def _refuse_while_rate_limited(self):
+        """An order is not held back for the whole back-off (its price would be stale): it fails at once."""
+        remaining = self._rate_limited_until - self._time()
+        if remaining > 0:
+            raise ValueError(f"Extended rate limit back-off in progress ({remaining:.0f} s left): the order was not "
+                             f"sent.")
 
     def _signed_order_body(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction) -> Dict[str, Any]:
@@ -579,6 +587,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             if position.is_closed:
                 self._perpetual_trading.remove_position(key)
                 continue
+            if position.leverage >= 1:
+                self._perpetual_trading.set_leverage(pair, int(position.leverage))
             self._perpetual_trading.set_position(key, Position(
                 trading_pair=pair, position_side=self._position_side(position),
                 unrealized_pnl=position.unrealised_pnl, entry_price=position.open_price,
@@ -798,8 +808,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         safe_ensure_future(self._reconcile_account())
 
     async def _reconcile_account(self):
-        await safe_gather(self._update_order_status(), self._update_positions(), self._update_balances(),
-                          return_exceptions=True)
+        results = await safe_gather(self._update_order_status(), self._update_positions(), self._update_balances(),
+                                    return_exceptions=True)
+        for what, result in zip(("orders and trades", "positions", "balance"), results):
+            if isinstance(result, Exception):
+                self.logger().warning(f"Reconciliation of the {what} over REST failed ({result}); the status polling "
+                                      f"will retry.")
 
     def _tracked_order(self, external_id: Optional[str], order_id: Optional[str],
                        orders: Dict[str, InFlightOrder]) -> Optional[InFlightOrder]:

@@ -808,6 +808,13 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertGreater(sleeps[1], sleeps[0])
         self.assertTrue(self.logged("WARNING", "rate limit reached (HTTP 429)"))
 
+    @aioresponses()
+    async def test_order_during_rate_limit_back_off_fails_at_once_without_a_request(self, mock_api):
+        self.exchange._rate_limited_until = time.time() + 30
+        self.assertIsNone(await self.place(mock_api))
+        self.assertIn("rate limit back-off in progress", self.failures.event_log[0].error_message)
+        self.assertEqual(0, len(mock_api.requests))
+
     @staticmethod
     def balance_url() -> str:
         return web_utils.private_rest_url(CONSTANTS.BALANCE_PATH_URL)
@@ -993,6 +1000,7 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual((PositionSide.SHORT, Decimal("-0.3"), Decimal("42508.00"), Decimal("100"), Decimal("5")),
                          (position.position_side, position.amount, position.entry_price, position.unrealized_pnl,
                           position.leverage))
+        self.assertEqual(5, self.exchange.get_leverage(self.pair))  # the budget checker uses the real leverage
 
     async def test_unknown_and_malformed_messages_are_logged_and_the_listener_lives_on(self):
         order = self.track()
