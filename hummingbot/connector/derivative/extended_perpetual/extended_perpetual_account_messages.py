@@ -307,9 +307,17 @@ def parse_position(item: Any) -> AccountPosition:
 class FundingPayment:
     payment_id: str
     market: str
+    side: str
     funding_fee: Decimal
     funding_rate: Decimal
     paid_time_ms: int
+
+    @property
+    def amount(self) -> Decimal:
+        """Received (> 0) or paid (< 0) by the account. The documentation does not say which sign ``fundingFee``
+        carries, so the direction comes from the rule itself: longs pay a positive rate, shorts a negative one."""
+        pays = (self.side == CONSTANTS.POSITION_SIDE_LONG) == (self.funding_rate > 0)
+        return -abs(self.funding_fee) if pays else abs(self.funding_fee)
 
 
 def parse_funding_payment(item: Any) -> FundingPayment:
@@ -317,6 +325,7 @@ def parse_funding_payment(item: Any) -> FundingPayment:
     return FundingPayment(
         payment_id=_text(item, "id"),
         market=_text(item, "market"),
+        side=_text(item, "side"),
         funding_fee=_req_decimal(item, "fundingFee"),
         funding_rate=_req_decimal(item, "fundingRate"),
         paid_time_ms=_int(item, "paidTime"),

@@ -45,6 +45,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 IOC_EXPIRY_MS = 60 * 60 * 1000
 TRADES_REQUEST_LIMIT = 200
 FUNDING_LOOKBACK_MS = 24 * 60 * 60 * 1000
+FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to be booked before it is read
 RATE_LIMIT_BACKOFF_INITIAL = 1.0
 RATE_LIMIT_BACKOFF_MAX = 60.0
 _STREAM_FILL_GRACE_SECONDS = 3.0
@@ -105,6 +106,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._rate_limit_backoff = 0.0
         self._rate_limited_until = 0.0
         self._funding_from_ms: Optional[int] = None
+        self._known_next_funding: Dict[str, int] = {}
+        self._funding_poll_due: Optional[float] = None
         self.real_time_balance_update = True
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
 
@@ -721,6 +724,26 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             is_taker=trade.is_taker)
 
     # ------------------------------------------------------------------------------------------ funding payments
+    def tick(self, timestamp: float):
+        self._schedule_funding_poll_after_funding(timestamp)
+        super().tick(timestamp)
+
+    def _schedule_funding_poll_after_funding(self, timestamp: float):
+        """Besides the hourly poll of the base class: a funding that just happened (the funding stream moved a
+        pair's next funding time) is read a few seconds later, so its payment is not reported an hour late."""
+        for pair in self._trading_pairs:
+            try:
+                next_funding = self.get_funding_info(pair).next_funding_utc_timestamp
+            except KeyError:
+                continue
+            previous = self._known_next_funding.get(pair)
+            self._known_next_funding[pair] = next_funding
+            if previous is not None and next_funding > previous:
+                self._funding_poll_due = timestamp + FUNDING_PAYMENT_POLL_DELAY
+        if self._funding_poll_due is not None and timestamp >= self._funding_poll_due:
+            self._funding_poll_due = None
+            self._funding_fee_poll_notifier.set()
+
     async def _update_all_funding_payments(self, fire_event_on_new: bool):
         """One funding-history request for all pairs, then one event per pair with a new payment."""
         try:
@@ -747,7 +770,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 latest[pair] = payment
         if latest:
             self._funding_from_ms = max(payment.paid_time_ms for payment in latest.values())
-        return {pair: (p.paid_time_ms * 1e-3, p.funding_rate, p.funding_fee) for pair, p in latest.items()}
+        return {pair: (p.paid_time_ms * 1e-3, p.funding_rate, p.amount) for pair, p in latest.items()}
 
     async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
         latest = await self._latest_funding_payments()

@@ -281,7 +281,7 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
     def funding_payment_mock_response(self):
         return {"status": "OK", "data": [{
             "id": 8341, "accountId": 3137, "market": self.exchange_trading_pair, "positionId": 1821237954501148672,
-            "side": "LONG", "size": "1.116", "value": "560.77401888", "markPrice": "502.48568",
+            "side": "SHORT",  # a short receives a positive rate: a positive amount "size": "1.116", "value": "560.77401888", "markPrice": "502.48568",
             "fundingFee": str(self.target_funding_payment_payment_amount),
             "fundingRate": str(self.target_funding_payment_funding_rate),
             "paidTime": self.target_funding_payment_timestamp * 1000}],
@@ -896,11 +896,29 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
                                             "side": "SHORT", "size": "0.1", "value": "4000", "markPrice": "40000",
                                             "fundingFee": "-1.5", "fundingRate": "0.0001",
                                             "paidTime": 1723147241346}]))
-        self.assertEqual((1723147241.346, Decimal("0.0001"), Decimal("-1.5")),
+        # a short receives a positive rate, whatever sign the wire gives the fee
+        self.assertEqual((1723147241.346, Decimal("0.0001"), Decimal("1.5")),
                          await self.exchange._fetch_last_fee_payment(self.pair))
         params = dict(next(iter(mock_api.requests[("GET", key)] for method, key in mock_api.requests
                                 if "funding" in str(key)))[0].kwargs["params"])
         self.assertIn("fromTime", params)
+
+    def test_funding_payment_direction_follows_side_and_rate(self):
+        item = {"id": 1, "market": "BTC-USD", "side": "LONG", "fundingFee": "2.5", "fundingRate": "0.0001",
+                "paidTime": 1723147241346}
+        self.assertEqual(Decimal("-2.5"), messages.parse_funding_payment(item).amount)  # long pays a positive rate
+        self.assertEqual(Decimal("2.5"), messages.parse_funding_payment(dict(item, fundingFee="-2.5",
+                                                                             fundingRate="-0.0001")).amount)
+
+    def test_a_funding_seen_on_the_funding_stream_triggers_a_payment_poll_a_few_seconds_later(self):
+        self.exchange.tick(1640780000)
+        self.exchange._funding_fee_poll_notifier.clear()
+        self.exchange._perpetual_trading.initialize_funding_info(
+            FundingInfo(self.pair, Decimal("10000.5"), Decimal("10000"), 1701567040, Decimal("0.0001")))
+        self.exchange.tick(1640780001)
+        self.assertFalse(self.exchange._funding_fee_poll_notifier.is_set())
+        self.exchange.tick(1640780006)
+        self.assertTrue(self.exchange._funding_fee_poll_notifier.is_set())
 
     # ------------------------------------------------------------------------------------------ account stream
     async def test_filled_order_before_its_trade_completes_with_the_fill(self):
