@@ -35,6 +35,7 @@ from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.connector.utils import combine_to_hb_trading_pair
 from hummingbot.core.api_throttler.data_types import RateLimit
 from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from hummingbot.core.data_type.funding_info import FundingInfoUpdate
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
 from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
@@ -49,6 +50,22 @@ FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to 
 RATE_LIMIT_BACKOFF_INITIAL = 1.0
 RATE_LIMIT_BACKOFF_MAX = 60.0
 _STREAM_FILL_GRACE_SECONDS = 3.0
+
+
+class _FundingUpdateWatch:
+    """Forwards funding-info updates to Hummingbot's queue; calls back on those announcing an applied funding."""
+
+    def __init__(self, queue: asyncio.Queue, on_funding_applied):
+        self._queue = queue
+        self._on_funding_applied = on_funding_applied
+
+    def put_nowait(self, update: FundingInfoUpdate):
+        self._queue.put_nowait(update)
+        if update.next_funding_utc_timestamp is not None:
+            self._on_funding_applied()
+
+    async def put(self, update: FundingInfoUpdate):
+        self.put_nowait(update)
 
 
 @dataclass(frozen=True)
@@ -106,7 +123,6 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._rate_limit_backoff = 0.0
         self._rate_limited_until = 0.0
         self._funding_from_ms: Optional[int] = None
-        self._known_next_funding: Dict[str, int] = {}
         self._funding_poll_due: Optional[float] = None
         self.real_time_balance_update = True
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
@@ -725,24 +741,21 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     # ------------------------------------------------------------------------------------------ funding payments
     def tick(self, timestamp: float):
-        self._schedule_funding_poll_after_funding(timestamp)
-        super().tick(timestamp)
-
-    def _schedule_funding_poll_after_funding(self, timestamp: float):
-        """Besides the hourly poll of the base class: a funding that just happened (the funding stream moved a
-        pair's next funding time) is read a few seconds later, so its payment is not reported an hour late."""
-        for pair in self._trading_pairs:
-            try:
-                next_funding = self.get_funding_info(pair).next_funding_utc_timestamp
-            except KeyError:
-                continue
-            previous = self._known_next_funding.get(pair)
-            self._known_next_funding[pair] = next_funding
-            if previous is not None and next_funding > previous:
-                self._funding_poll_due = timestamp + FUNDING_PAYMENT_POLL_DELAY
         if self._funding_poll_due is not None and timestamp >= self._funding_poll_due:
             self._funding_poll_due = None
             self._funding_fee_poll_notifier.set()
+        super().tick(timestamp)
+
+    async def _listen_for_funding_info(self):
+        """As the base class, with the funding-info updates watched on their way to the perpetual state: an
+        applied funding (an update that moves the next funding time) makes the payments be read a few seconds
+        later, instead of at the next hourly poll."""
+        await self._init_funding_info()
+        await self._orderbook_ds.listen_for_funding_info(
+            output=_FundingUpdateWatch(self._perpetual_trading.funding_info_stream, self._on_funding_applied))
+
+    def _on_funding_applied(self):
+        self._funding_poll_due = self.current_timestamp + FUNDING_PAYMENT_POLL_DELAY
 
     async def _update_all_funding_payments(self, fire_event_on_new: bool):
         """One funding-history request for all pairs, then one event per pair with a new payment."""

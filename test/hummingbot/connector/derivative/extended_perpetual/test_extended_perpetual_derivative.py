@@ -281,7 +281,7 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
     def funding_payment_mock_response(self):
         return {"status": "OK", "data": [{
             "id": 8341, "accountId": 3137, "market": self.exchange_trading_pair, "positionId": 1821237954501148672,
-            "side": "SHORT",  # a short receives a positive rate: a positive amount "size": "1.116", "value": "560.77401888", "markPrice": "502.48568",
+            "side": "SHORT", "size": "1.116", "value": "560.77401888", "markPrice": "502.48568",  # short: receives
             "fundingFee": str(self.target_funding_payment_payment_amount),
             "fundingRate": str(self.target_funding_payment_funding_rate),
             "paidTime": self.target_funding_payment_timestamp * 1000}],
@@ -910,15 +910,33 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual(Decimal("2.5"), messages.parse_funding_payment(dict(item, fundingFee="-2.5",
                                                                              fundingRate="-0.0001")).amount)
 
-    def test_a_funding_seen_on_the_funding_stream_triggers_a_payment_poll_a_few_seconds_later(self):
+    @aioresponses()
+    async def test_a_funding_seen_on_the_funding_stream_triggers_a_payment_poll_a_few_seconds_later(self, mock_api):
+        mock_api.get(web_utils.public_rest_url(CONSTANTS.MARKET_STATS_PATH_URL.format(market="BTC-USD")),
+                     body=ok(market_item()["marketStats"]))
+        applied_funding = (self.pair, {"ts": 1640780000500, "data": {"m": "BTC-USD", "T": 1640780000500, "f": "0.0001"},
+                                       "seq": 2})
+        mark_price = (self.pair, {"type": "MP", "data": {"m": "BTC-USD", "p": "10001", "ts": 1}, "ts": 1, "seq": 3})
+        funding_queue = self.exchange._orderbook_ds._message_queue[
+            self.exchange._orderbook_ds._funding_info_messages_queue_key]
         self.exchange.tick(1640780000)
         self.exchange._funding_fee_poll_notifier.clear()
-        self.exchange._perpetual_trading.initialize_funding_info(
-            FundingInfo(self.pair, Decimal("10000.5"), Decimal("10000"), 1701567040, Decimal("0.0001")))
+        listener = asyncio.ensure_future(self.exchange._listen_for_funding_info())
+        funding_queue.put_nowait(mark_price)
+        await asyncio.wait_for(self._until(lambda: funding_queue.empty()), 1)
+        self.assertIsNone(self.exchange._funding_poll_due)  # a mark price is not a funding
+        funding_queue.put_nowait(applied_funding)
+        await asyncio.wait_for(self._until(lambda: self.exchange._funding_poll_due is not None), 1)
+        listener.cancel()
         self.exchange.tick(1640780001)
         self.assertFalse(self.exchange._funding_fee_poll_notifier.is_set())
-        self.exchange.tick(1640780006)
+        self.exchange.tick(1640780005)
         self.assertTrue(self.exchange._funding_fee_poll_notifier.is_set())
+
+    @staticmethod
+    async def _until(condition):
+        while not condition():
+            await asyncio.sleep(0)
 
     # ------------------------------------------------------------------------------------------ account stream
     async def test_filled_order_before_its_trade_completes_with_the_fill(self):
