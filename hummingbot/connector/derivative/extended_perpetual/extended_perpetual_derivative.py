@@ -294,15 +294,19 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             return text
 
     def _note_rate_limit(self, error: Optional[messages.ExtendedAPIError]):
-        if error is None or not error.is_rate_limited:
-            if error is None:
-                self._rate_limit_backoff = 0.0
-            return
-        self._rate_limit_backoff = min(max(self._rate_limit_backoff * 2, RATE_LIMIT_BACKOFF_INITIAL),
-                                       RATE_LIMIT_BACKOFF_MAX)
-        self._rate_limited_until = self._time() + self._rate_limit_backoff
-        self.logger().warning(f"Extended rate limit reached (HTTP 429): pausing requests for "
-                              f"{self._rate_limit_backoff:.0f} s.")
+        """A success ends the back-off; each 429 in a row doubles it (1 s up to 60 s); other errors leave it."""
+        if error is None:
+            self._rate_limit_backoff = 0.0
+        elif self._is_rate_limit_error(error):
+            self._rate_limit_backoff = min(max(self._rate_limit_backoff * 2, RATE_LIMIT_BACKOFF_INITIAL),
+                                           RATE_LIMIT_BACKOFF_MAX)
+            self._rate_limited_until = self._time() + self._rate_limit_backoff
+            self.logger().warning(f"Extended rate limit reached (HTTP 429): pausing requests for "
+                                  f"{self._rate_limit_backoff:.0f} s.")
+
+    @staticmethod
+    def _is_rate_limit_error(exception: Exception) -> bool:
+        return isinstance(exception, messages.ExtendedAPIError) and exception.is_rate_limited
 
     async def _wait_for_rate_limit_backoff(self):
         remaining = self._rate_limited_until - self._time()
@@ -404,8 +408,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return AddedToCostTradeFee(percent=self._fee_rate(pair, is_maker), percent_token=self._collateral_of(pair))
 
     async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> Tuple[bool, str]:
-        symbol = self._symbol_for(trading_pair) or await self.exchange_symbol_associated_to_pair(trading_pair)
         try:
+            symbol = self._symbol_for(trading_pair) or await self.exchange_symbol_associated_to_pair(trading_pair)
             await self._api_request(path_url=CONSTANTS.LEVERAGE_PATH_URL, method=RESTMethod.PATCH,
                                     data={"market": symbol, "leverage": str(leverage)}, is_auth_required=True)
         except asyncio.CancelledError:
@@ -626,15 +630,15 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if not orders:
             return
         try:
-            data = await self._private_get(CONSTANTS.OPEN_ORDERS_PATH_URL,
-                                           params=self._market_params(sorted({o.trading_pair for o in orders})))
+            params = self._market_params(sorted({order.trading_pair for order in orders}))
+            data = await self._private_get(CONSTANTS.OPEN_ORDERS_PATH_URL, params=params)
             open_items = messages.parse_list(data, messages.parse_order)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             self.logger().warning(f"Could not read the open orders from Extended ({error}); retrying next poll.")
             return
-        self._remember_open_orders(open_items, is_snapshot=True)
+        self._remember_open_orders(open_items, snapshot_of={s for _, s in params} or set(self._open_orders_by_market))
         by_external_id = {item.external_id: item for item in open_items}
         missing = []
         for order in orders:
@@ -810,7 +814,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         handler(message)
 
     def _process_order_message(self, message: messages.StreamMessage):
-        self._remember_open_orders(message.items, is_snapshot=message.is_snapshot)
+        snapshot_of = set(self._open_orders_by_market) if message.is_snapshot else None
+        self._remember_open_orders(message.items, snapshot_of=snapshot_of)
         for item in message.items:
             order = self._tracked_order(item.external_id, item.order_id, self._order_tracker.all_updatable_orders)
             if order is not None:
@@ -859,10 +864,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             return None
         return next((order for order in orders.values() if order.exchange_order_id == order_id), None)
 
-    def _remember_open_orders(self, items, is_snapshot: bool):
-        """Open orders of the whole account per market (other bots' too), for the 200-orders limit."""
-        if is_snapshot:
-            self._open_orders_by_market = {}
+    def _remember_open_orders(self, items, snapshot_of: Optional[Set[str]] = None):
+        """Open orders of the whole account per market (other bots' too), for the 200-orders limit.
+        ``snapshot_of``: the markets the items fully describe (their previous lists are replaced)."""
+        for market in snapshot_of or ():
+            self._open_orders_by_market.pop(market, None)
         for item in items:
             ids = self._open_orders_by_market.setdefault(item.market, set())
             (ids.add if item.is_open else ids.discard)(item.order_id)

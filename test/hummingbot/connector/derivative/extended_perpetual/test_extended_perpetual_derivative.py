@@ -766,6 +766,18 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertIsNone(await self.place(mock_api))
         self.assertIn("200 open orders", self.failures.event_log[0].error_message)
 
+    @aioresponses()
+    async def test_open_order_count_follows_the_account_stream_including_other_bots_orders(self, mock_api):
+        foreign = [{"id": 9000 + i, "accountId": 1, "externalId": f"ui-{i}", "market": "BTC-USD", "type": "LIMIT",
+                    "side": "BUY", "status": "NEW", "price": "9000", "qty": "0.1", "filledQty": "0",
+                    "createdTime": ORDER_TS_MS, "updatedTime": ORDER_TS_MS} for i in range(200)]
+        await self.feed({"type": "ORDER", "data": {"isSnapshot": True, "orders": foreign}, "ts": 1, "seq": 1})
+        self.assertIsNone(await self.place(mock_api))
+        self.assertIn("200 open orders", self.failures.event_log[0].error_message)
+        await self.feed({"type": "ORDER", "data": {"orders": [dict(foreign[0], status="CANCELLED")]}, "ts": 2,
+                         "seq": 2})
+        self.assertIsNotNone(await self.place(mock_api, order_id="HBOT-B2"))
+
     async def test_unmappable_position_action_ends_in_a_failure_event(self):
         await self.exchange._create_order(TradeType.BUY, "HBOT-B9", self.pair, Decimal("1"), OrderType.LIMIT,
                                           Decimal("10000"), position_action=PositionAction.NIL)
