@@ -800,8 +800,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 await self._process_account_message(messages.parse_stream_message(raw_message))
             except asyncio.CancelledError:
                 raise
+            except messages.MalformedMessageError:
+                self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)  # skipped
             except Exception:
                 self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
+                await self._sleep(1.0)
 
     async def _process_account_message(self, message: messages.StreamMessage):
         handler = {

@@ -5,10 +5,13 @@ The socket is mocked at aiohttp's edge (NetworkMockingAssistant); messages are t
 """
 import asyncio
 import json
+import logging
 from typing import Any, Dict, List
 from unittest.mock import AsyncMock, patch
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_account_messages as messages,
@@ -140,6 +143,21 @@ class ExtendedPerpetualUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase)
             self.start()
             received = await self.received(3)
         self.assertEqual(["ORDER", messages.RECONCILE, "ORDER"], [message["type"] for message in received])
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_rejected_handshake_is_retried_and_never_logs_the_key(self, ws_connect):
+        request_info = aiohttp.RequestInfo(URL("wss://api.starknet.extended.exchange/account"), "GET",
+                                           CIMultiDictProxy(CIMultiDict({CONSTANTS.API_KEY_HEADER: API_KEY})))
+        ws_connect.side_effect = [aiohttp.WSServerHandshakeError(request_info, (), status=401, message="Unauthorized"),
+                                  self.socket(PROBE_ORDER_SNAPSHOT)]
+        with patch.object(ExtendedPerpetualUserStreamDataSource, "_sleep", new=self.fake_sleep):
+            self.start()
+            await self.received(1)
+        self.assertEqual([CONSTANTS.WS_RECONNECT_INITIAL_DELAY], self.sleeps)
+        text = " ".join(r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+                        for r in self.log_records)
+        self.assertIn("401", text)
+        self.assertNotIn(API_KEY, text)
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_cancellation_is_propagated(self, ws_connect):
