@@ -41,13 +41,13 @@ fi
 
 installed_hb="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("hummingbot"))' 2>/dev/null || true)"
 if [ "$installed_hb" != "$HUMMINGBOT_VERSION" ]; then
-  log "building hummingbot==$HUMMINGBOT_VERSION from its sdist (about a minute; Cython modules listed as they compile)"
+  log "building hummingbot==$HUMMINGBOT_VERSION from its sdist (about a minute: each Cython module is listed as it is translated, then as it is compiled)"
   CFG="$(mktemp)"
   printf '[build_ext]\nparallel = 2\n' > "$CFG"
   # -v shows the build's own output; keep only the lines that show progress.
   WITHOUT_CYTHON_OPTIMIZATIONS=1 DIST_EXTRA_CONFIG="$CFG" \
     "${PIP[@]}" install -v --no-deps "hummingbot==$HUMMINGBOT_VERSION" 2>&1 |
-    awk '/Cythonizing|Compiling |building .* extension|Successfully|error|Error/ { n++; printf "[setup]   %4d %s\n", n, substr($0, 1, 140); fflush() }'
+    awk '/Cythonizing|building .* extension|Successfully installed|^ *(error|ERROR)[: ]/ { n++; printf "[setup]   %4d %s\n", n, substr($0, 1, 140); fflush() }'
   rm -f "$CFG"
   "$VENV/bin/python" -c 'import hummingbot' || { log "hummingbot build failed"; exit 1; }
 else
