@@ -18,10 +18,13 @@ ORDER = "ORDER"
 TRADE = "TRADE"
 BALANCE = "BALANCE"
 POSITION = "POSITION"
+# Listed among the account stream's types by the live probe, with no documented payload: taken as a signal that
+# a funding payment was booked (the payment itself is read from /user/funding/history).
+FUNDING = "FUNDING"
 # Not sent by Extended: put in the queue by the stream data source after a reconnection (or a seq gap), so that
 # the connector reconciles over REST what the interruption may have hidden.
 RECONCILE = "RECONCILE"
-ACCOUNT_MESSAGE_TYPES = frozenset({ORDER, TRADE, BALANCE, POSITION})
+ACCOUNT_MESSAGE_TYPES = frozenset({ORDER, TRADE, BALANCE, POSITION, FUNDING})
 
 TRADE_TYPE_TRADE = "TRADE"
 TRADE_TYPE_LIQUIDATION = "LIQUIDATION"
@@ -384,6 +387,8 @@ _STREAM_PAYLOADS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
 
 
 def _stream_items(message_type: str, data: Mapping[str, Any]) -> Tuple[Any, ...]:
+    if message_type == FUNDING:
+        return ()
     if message_type == BALANCE:
         return (parse_balance(_field(data, "balance")),)
     key, parser = _STREAM_PAYLOADS[message_type]

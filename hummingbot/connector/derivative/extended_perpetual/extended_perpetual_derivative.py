@@ -812,6 +812,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             messages.TRADE: self._process_trade_message,
             messages.BALANCE: self._process_balance_message,
             messages.POSITION: self._process_position_message,
+            messages.FUNDING: self._process_funding_message,
             messages.RECONCILE: self._process_reconcile_message,
         }[message.type]
         handler(message)
@@ -846,6 +847,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _process_position_message(self, message: messages.StreamMessage):
         self._apply_positions(list(message.items), is_snapshot=message.is_snapshot)
+
+    def _process_funding_message(self, message: messages.StreamMessage):
+        self._on_funding_applied()
 
     def _process_reconcile_message(self, message: messages.StreamMessage):
         self.logger().info("Account stream re-connected: reconciling orders, trades, positions and balance over REST.")

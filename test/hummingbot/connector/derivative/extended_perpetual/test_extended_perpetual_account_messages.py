@@ -145,8 +145,8 @@ class AccountMessagesTests(unittest.TestCase):
     def test_malformed_and_unknown_messages_raise_a_value_error_naming_the_field(self):
         with self.assertRaisesRegex(messages.MalformedMessageError, "not an object"):
             messages.parse_stream_message("Invalid message")
-        with self.assertRaisesRegex(messages.MalformedMessageError, "unknown account message type 'FUNDING'"):
-            messages.parse_stream_message({"type": "FUNDING", "data": {}})
+        with self.assertRaisesRegex(messages.MalformedMessageError, "unknown account message type 'NEWS'"):
+            messages.parse_stream_message({"type": "NEWS", "data": {}})
         with self.assertRaisesRegex(messages.MalformedMessageError, "'qty'"):
             messages.parse_order({key: value for key, value in DOC_REST_ORDER_HISTORY_ITEM.items() if key != "qty"})
         with self.assertRaisesRegex(messages.MalformedMessageError, "'price' is not a number"):
@@ -162,6 +162,10 @@ class AccountMessagesTests(unittest.TestCase):
         self.assertTrue(messages.error_from_response(429, "").is_rate_limited)
         self.assertIsNone(messages.error_from_response(200, {"status": "OK", "data": []}))
         self.assertIsNotNone(messages.error_from_response(200, {"status": "ERROR", "error": {"code": 1101}}))
+
+    def test_funding_message_is_a_signal_without_items(self):
+        message = messages.parse_stream_message({"type": "FUNDING", "data": {"anything": 1}, "ts": 1, "seq": 9})
+        self.assertEqual(("FUNDING", 9, ()), (message.type, message.seq, message.items))
 
     def test_reconcile_marker_round_trips(self):
         self.assertEqual(messages.RECONCILE, messages.parse_stream_message(messages.reconcile_message("gap")).type)

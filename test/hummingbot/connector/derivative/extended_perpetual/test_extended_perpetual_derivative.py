@@ -945,6 +945,10 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.exchange.tick(1640780005)
         self.assertTrue(self.exchange._funding_fee_poll_notifier.is_set())
 
+    async def test_funding_message_on_the_account_stream_triggers_a_payment_poll(self):
+        await self.feed({"type": "FUNDING", "data": {}, "ts": 1, "seq": 4})
+        self.assertEqual(self.exchange.current_timestamp + 5.0, self.exchange._funding_poll_due)
+
     @staticmethod
     async def _until(condition):
         while not condition():
@@ -1052,7 +1056,7 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
 
     async def test_unknown_and_malformed_messages_are_logged_and_the_listener_lives_on(self):
         order = self.track()
-        await self.feed({"type": "FUNDING", "data": {}}, {"type": "ORDER", "data": {"orders": [{"id": 1}]}},
+        await self.feed({"type": "NEWS", "data": {}}, {"type": "ORDER", "data": {"orders": [{"id": 1}]}},
                         self.trade_msg(self.trade(order, "0.2")))
         self.assertEqual(2, sum(r.getMessage() == "Unexpected error in user stream listener loop."
                                 for r in self.log_records))
