@@ -10,7 +10,7 @@ import re
 import time
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock, MagicMock, patch
 
 from aioresponses import aioresponses
 from aioresponses.core import RequestCall
@@ -881,6 +881,29 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual(3, sum(len(calls) for calls in mock_api.requests.values()))
         self.assertTrue(orders[0].is_open and orders[1].is_open)
         self.assertTrue(orders[2].is_cancelled)
+
+    @aioresponses()
+    async def test_steady_state_with_a_live_stream_is_four_requests_every_two_minutes(self, mock_api):
+        orders = [self.track(f"HBOT-B{i}", str(1000 + i)) for i in range(1, 6)]
+        now = time.time()
+        self.exchange._user_stream_tracker.data_source._ws_assistant = MagicMock(last_recv_time=now - 10)
+        self.assertEqual(120.0, self.exchange._get_poll_interval(now))
+        self.exchange._user_stream_tracker.data_source._ws_assistant = MagicMock(last_recv_time=now - 100)
+        self.assertEqual(5.0, self.exchange._get_poll_interval(now))  # a silent stream: REST takes over
+        for path, data in ((CONSTANTS.OPEN_ORDERS_PATH_URL, [self.order_msg(o, "NEW")["data"]["orders"][0]
+                                                              for o in orders]),
+                           (CONSTANTS.TRADES_PATH_URL, []), (CONSTANTS.POSITIONS_PATH_URL, []),
+                           (CONSTANTS.BALANCE_PATH_URL, self.usd_balance())):
+            mock_api.get(regex(web_utils.private_rest_url(path), r"(\?|$)"), body=ok(data))
+        await self.exchange._status_polling_loop_fetch_updates()
+        self.assertEqual(4, sum(len(calls) for calls in mock_api.requests.values()))
+        self.assertTrue(all(order.is_open for order in orders))
+
+    @staticmethod
+    def usd_balance() -> Dict[str, Any]:
+        return {"collateralName": "USD", "balance": "10", "equity": "10", "availableForTrade": "10",
+                "availableForWithdrawal": "10", "unrealisedPnl": "0", "initialMargin": "0", "marginRatio": "0",
+                "exposure": "0", "leverage": "0", "updatedTime": 1}
 
     @aioresponses()
     async def test_fill_seen_on_stream_and_over_rest_is_counted_once(self, mock_api):
