@@ -104,8 +104,8 @@ def _field(item: Mapping[str, Any], name: str) -> Any:
 
 
 def _decimal(value: Any, name: str) -> Decimal:
-    if isinstance(value, (bool, float)):
-        value = str(value) if isinstance(value, float) else value
+    if isinstance(value, bool):
+        raise MalformedMessageError(f"field {name!r} is not a number")
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):

@@ -59,6 +59,9 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                 raise
             except SequenceGapError as gap:
                 self.logger().warning(f"{gap}. Reconnecting, then reconciling the account over REST.")
+            except asyncio.TimeoutError:
+                self.logger().warning(f"The account stream was silent for {CONSTANTS.WS_RECEIVE_TIMEOUT:.0f} s "
+                                      f"(not even pings). Reconnecting...")
             except ConnectionError as connection_exception:
                 self.logger().warning(f"The account stream connection was closed ({connection_exception}).")
             except Exception:

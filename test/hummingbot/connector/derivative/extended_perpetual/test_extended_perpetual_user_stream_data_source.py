@@ -160,6 +160,17 @@ class ExtendedPerpetualUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase)
         self.assertNotIn(API_KEY, text)
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_silent_socket_is_reconnected(self, ws_connect):
+        silent = self.socket(PROBE_ORDER_SNAPSHOT)
+        self.mocking_assistant.add_websocket_aiohttp_exception(silent, asyncio.TimeoutError())
+        ws_connect.side_effect = [silent, self.socket(PROBE_ORDER_SNAPSHOT)]
+        with patch.object(ExtendedPerpetualUserStreamDataSource, "_sleep", new=self.fake_sleep):
+            self.start()
+            received = await self.received(3)
+        self.assertEqual(["ORDER", messages.RECONCILE, "ORDER"], [message["type"] for message in received])
+        self.assertTrue(self.logged("WARNING", "silent for 45 s"))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_cancellation_is_propagated(self, ws_connect):
         ws_connect.side_effect = asyncio.CancelledError()
         with self.assertRaises(asyncio.CancelledError):
