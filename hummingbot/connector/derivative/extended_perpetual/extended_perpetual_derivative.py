@@ -50,6 +50,8 @@ FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to 
 RATE_LIMIT_BACKOFF_INITIAL = 1.0
 RATE_LIMIT_BACKOFF_MAX = 60.0
 _STREAM_FILL_GRACE_SECONDS = 3.0
+STATUS_REJECTED = "REJECTED"
+STATUSES_WITH_REASON = frozenset({STATUS_REJECTED, "CANCELLED", "EXPIRED"})
 
 
 class _FundingUpdateWatch:
@@ -683,10 +685,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             misc_updates=self._status_details(item, order))
 
     def _status_details(self, item: messages.AccountOrder, order: InFlightOrder) -> Optional[Dict[str, str]]:
-        if item.status not in ("REJECTED", "CANCELLED", "EXPIRED"):
+        """The reason of a REJECTED / CANCELLED / EXPIRED order, carried into the failure event and the log."""
+        if item.status not in STATUSES_WITH_REASON:
             return None
         reason = item.status_reason or "NONE"
-        if item.status == "REJECTED":
+        if item.status == STATUS_REJECTED:
             message = f"Extended rejected order {order.client_order_id}: {reason}"
             if reason == CONSTANTS.STATUS_REASON_POST_ONLY_FAILED:
                 message += " (the post-only order would have traded immediately)"
