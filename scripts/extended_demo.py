@@ -12,6 +12,7 @@ Steps, one per tick once the previous one has settled:
  5. cancels the resting orders and closes the position with a reduce-only MARKET sell;
  6. done: ``finished`` turns True.
 """
+import logging
 import os
 from decimal import Decimal
 from typing import Dict, List, Optional, Set
@@ -44,6 +45,10 @@ class ExtendedDemoConfig(StrategyV2ConfigBase):
 class ExtendedDemo(StrategyV2Base):
     """Walks the steps listed in the module docstring; records what happened for the closing summary."""
 
+    @classmethod
+    def logger(cls) -> logging.Logger:
+        return logging.getLogger(__name__)
+
     def __init__(self, connectors: Dict[str, ConnectorBase], config: ExtendedDemoConfig):
         super().__init__(connectors, config)
         self.config = config
@@ -55,6 +60,8 @@ class ExtendedDemo(StrategyV2Base):
         self.funding_payments: List[FundingPaymentCompletedEvent] = []
         self.failures: List[MarketOrderFailureEvent] = []
         self.final_status: Dict[str, str] = {}  # order id -> FILLED / CANCELLED / REJECTED, from the events
+        self.order_kinds: Dict[str, str] = {}  # order id -> what the strategy asked for, e.g. "MARKET buy"
+        self.peak_position = Decimal(0)
         self._funding_wait_started: Optional[float] = None
 
     @property
@@ -77,6 +84,7 @@ class ExtendedDemo(StrategyV2Base):
         buy_id = self.buy(self.config.connector_name, pair, amount, OrderType.LIMIT, bid * (1 - distance))
         sell_id = self.sell(self.config.connector_name, pair, amount, OrderType.LIMIT_MAKER, ask * (1 + distance))
         self.resting_order_ids = [buy_id, sell_id]
+        self.order_kinds.update({buy_id: "LIMIT buy (resting)", sell_id: "LIMIT_MAKER sell (resting)"})
         self.logger().info(f"step 1: resting LIMIT buy {buy_id} and LIMIT_MAKER sell {sell_id}")
         self.step = 2
 
@@ -86,6 +94,7 @@ class ExtendedDemo(StrategyV2Base):
         order_id = self.buy(self.config.connector_name, self.config.trading_pair, self.config.order_amount,
                             OrderType.MARKET)
         self.pending_order_ids.add(order_id)
+        self.order_kinds[order_id] = "MARKET buy (opens)"
         self.logger().info(f"step 2: MARKET buy {order_id}")
         self.step = 3
 
@@ -94,6 +103,7 @@ class ExtendedDemo(StrategyV2Base):
         order_id = self.buy(self.config.connector_name, self.config.trading_pair, self.config.order_amount,
                             OrderType.LIMIT, ask)
         self.pending_order_ids.add(order_id)
+        self.order_kinds[order_id] = "LIMIT buy (crosses)"
         self.logger().info(f"step 3: LIMIT buy {order_id} at the best ask {ask}")
         self.step = 4
 
@@ -101,6 +111,7 @@ class ExtendedDemo(StrategyV2Base):
         if self._funding_wait_started is None:
             self._funding_wait_started = self.current_timestamp
             self.logger().info("step 4: holding the position until a funding payment arrives")
+        self.peak_position = max(self.peak_position, abs(self._position_amount()))
         waited = self.current_timestamp - self._funding_wait_started
         if self.funding_payments or waited >= self.config.funding_wait_seconds:
             self.step = 5
@@ -115,6 +126,7 @@ class ExtendedDemo(StrategyV2Base):
             order_id = place(self.config.connector_name, self.config.trading_pair, abs(position), OrderType.MARKET,
                              position_action=PositionAction.CLOSE)
             self.pending_order_ids.add(order_id)
+            self.order_kinds[order_id] = "MARKET sell (reduce-only close)"
             self.logger().info(f"step 5: reduce-only MARKET close {order_id} of {abs(position)}")
         self.step = 6
 

@@ -39,7 +39,7 @@ from hummingbot.core.trading_core import TradingCore  # noqa: E402
 CONNECTOR = CONSTANTS.DEFAULT_DOMAIN
 STRATEGY = "extended_demo"
 START_BALANCE = Decimal("100000")
-LOG_FILE = REPO_ROOT / "logs" / "main_job.log"
+DEFAULT_LOG_FILE = REPO_ROOT / "logs" / "main_job.log"
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ class Comparison:
         return self.connector == self.emulator
 
 
-def configure_logging() -> None:
-    LOG_FILE.parent.mkdir(exist_ok=True)
-    file_handler = logging.FileHandler(LOG_FILE, mode="w")
+def configure_logging(log_file: Path) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(log_file, mode="w")
     file_handler.setLevel(logging.INFO)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     console = logging.StreamHandler(sys.stdout)
@@ -120,7 +120,7 @@ async def trade(core: TradingCore, emulator: Emulator, timeout: float) -> object
     log = logging.getLogger("main_job")
     strategy, funding_paid, deadline = core.strategy, False, time.monotonic() + timeout
     while not strategy.finished and time.monotonic() < deadline:
-        if strategy.step == 4 and not funding_paid:
+        if strategy.step == 4 and not strategy.pending_order_ids and not funding_paid:
             payments = emulator.run_funding()
             funding_paid = True
             log.info(f"emulator: funding applied ({len(payments) if payments else 0} payment(s))")
@@ -132,8 +132,9 @@ def compare_with_ledger(strategy, connector, ledger: dict) -> List[Comparison]:
     trades = ledger["trades"]
     orders_by_external_id = {order["externalId"]: order for order in ledger["orders"]}
     our_order_ids = sorted({fill.order_id for fill in strategy.fills} | set(strategy.resting_order_ids))
-    connector_states = [f"{oid}:{strategy.final_status.get(oid, 'OPEN')}" for oid in our_order_ids]
-    ledger_states = [f"{oid}:{orders_by_external_id.get(oid, {}).get('status', 'MISSING')}" for oid in our_order_ids]
+    comparisons = [Comparison(f"order {strategy.order_kinds.get(oid, oid)}", strategy.final_status.get(oid, "OPEN"),
+                              orders_by_external_id.get(oid, {}).get("status", "MISSING"))
+                   for oid in our_order_ids]
     fee_total = sum((fill.trade_fee.flat_fees[0].amount for fill in strategy.fills if fill.trade_fee.flat_fees),
                     Decimal(0))
     position = sum((p.amount for p in connector.account_positions.values()), Decimal(0))
@@ -141,11 +142,11 @@ def compare_with_ledger(strategy, connector, ledger: dict) -> List[Comparison]:
                           Decimal(0))
     funding = sum((event.amount for event in strategy.funding_payments), Decimal(0))
     ledger_funding = -sum((Decimal(p["fundingFee"]) for p in ledger["fundingPayments"]), Decimal(0))
-    return [
-        Comparison("orders (id:final status)", " ".join(connector_states), " ".join(ledger_states)),
+    return comparisons + [
         Comparison("fills", str(len(strategy.fills)), str(len(trades))),
         Comparison("fees paid (USD)", _fmt(fee_total), _fmt(sum((Decimal(t["fee"]) for t in trades), Decimal(0)))),
-        Comparison("position (BTC)", _fmt(position), _fmt(ledger_position)),
+        Comparison("position held, then closed", f"{_fmt(strategy.peak_position)} -> {_fmt(position)}",
+                   f"{_fmt(strategy.peak_position)} -> {_fmt(ledger_position)}"),
         Comparison("funding payments", f"{len(strategy.funding_payments)} / {_fmt(funding)}",
                    f"{len(ledger['fundingPayments'])} / {_fmt(ledger_funding)}"),
         Comparison("balance: equity (USD)", _fmt(connector.get_balance("USD")), _fmt(Decimal(ledger["balance"]["equity"]))),
@@ -159,7 +160,7 @@ def _fmt(value) -> str:
 
 
 def print_summary(strategy, comparisons: List[Comparison]) -> bool:
-    print("\n=== Extended main job: summary (connector vs emulator ledger) ===")
+    print("\n=== Extended main job: what the connector saw, checked against the emulator's ledger ===")
     width = max(len(c.what) for c in comparisons)
     for comparison in comparisons:
         mark = "ok  " if comparison.matches else "DIFF"
@@ -186,7 +187,7 @@ async def run(seed: int, pair: str, timeout: float) -> int:
         await core.create_connector(CONNECTOR, [pair], True, account.connector_keys())
         started = await core.start_strategy(STRATEGY, {"trading_pair": pair, "connector_name": CONNECTOR})
         if not started:
-            print("the strategy did not start; see logs/main_job.log")
+            print("the strategy did not start; see the log file")
             return 1
         strategy = await trade(core, emulator, timeout)
         connector = core.connector_manager.connectors[CONNECTOR]
@@ -211,8 +212,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="the emulator's seed (its liquidity and timing)")
     parser.add_argument("--pair", default="BTC-USD")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up")
+    parser.add_argument("--log-file", type=Path, default=DEFAULT_LOG_FILE, help="the full log (Hummingbot's too)")
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(args.log_file)
     return asyncio.run(run(args.seed, args.pair, args.timeout))
 
 
