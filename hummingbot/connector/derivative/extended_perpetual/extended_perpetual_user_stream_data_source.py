@@ -32,6 +32,11 @@ class SequenceGapError(ConnectionError):
 
 class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     _logger: Optional[HummingbotLogger] = None
+    # Timing settings as attributes (like the order book data source's), so tests and tools can shorten them.
+    RECONNECT_INITIAL_DELAY: float = CONSTANTS.WS_RECONNECT_INITIAL_DELAY
+    RECONNECT_MAX_DELAY: float = CONSTANTS.WS_RECONNECT_MAX_DELAY
+    RECEIVE_TIMEOUT: float = CONSTANTS.WS_RECEIVE_TIMEOUT
+    HEARTBEAT_INTERVAL: float = CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL
 
     def __init__(self, auth: ExtendedPerpetualAuth, trading_pairs: List[str],
                  connector: "ExtendedPerpetualDerivative", api_factory: WebAssistantsFactory,
@@ -44,7 +49,7 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
         self._domain = domain
         self._last_seq: Optional[int] = None
         self._connections = 0
-        self._reconnect_delay = CONSTANTS.WS_RECONNECT_INITIAL_DELAY
+        self._reconnect_delay = self.RECONNECT_INITIAL_DELAY
 
     async def listen_for_user_stream(self, output: asyncio.Queue):
         """Connect, forward messages, and on any interruption reconnect after a growing delay."""
@@ -60,7 +65,7 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
             except SequenceGapError as gap:
                 self.logger().warning(f"{gap}. Reconnecting, then reconciling the account over REST.")
             except asyncio.TimeoutError:
-                self.logger().warning(f"The account stream was silent for {CONSTANTS.WS_RECEIVE_TIMEOUT:.0f} s "
+                self.logger().warning(f"The account stream was silent for {self.RECEIVE_TIMEOUT:g} s "
                                       f"(not even pings). Reconnecting...")
             except ConnectionError as connection_exception:
                 self.logger().warning(f"The account stream connection was closed ({connection_exception}).")
@@ -73,7 +78,7 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
 
     def _next_reconnect_delay(self) -> float:
         delay = self._reconnect_delay
-        self._reconnect_delay = min(delay * 2, CONSTANTS.WS_RECONNECT_MAX_DELAY)
+        self._reconnect_delay = min(delay * 2, self.RECONNECT_MAX_DELAY)
         return delay
 
     def _queue_reconciliation_if_reconnected(self, output: asyncio.Queue):
@@ -86,8 +91,8 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
         await ws.connect(
             ws_url=web_utils.wss_url(CONSTANTS.WS_ACCOUNT_PATH, self._domain),
             ws_headers=self._auth.ws_handshake_headers(),
-            ping_timeout=CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL,
-            message_timeout=CONSTANTS.WS_RECEIVE_TIMEOUT,
+            ping_timeout=self.HEARTBEAT_INTERVAL,
+            message_timeout=self.RECEIVE_TIMEOUT,
         )
         self._last_seq = None
         self.logger().info("Connected to the Extended account stream.")
@@ -99,7 +104,7 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     async def _process_event_message(self, event_message: Any, queue: asyncio.Queue):
         if isinstance(event_message, dict):
             self._check_sequence(event_message)
-        self._reconnect_delay = CONSTANTS.WS_RECONNECT_INITIAL_DELAY
+        self._reconnect_delay = self.RECONNECT_INITIAL_DELAY
         if event_message:
             queue.put_nowait(event_message)
 
