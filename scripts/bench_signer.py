@@ -1,89 +1,249 @@
 #!/usr/bin/env python
-"""Benchmark of the Extended order signer (not a test: prints numbers, asserts nothing about time).
+"""Benchmark of the Extended order sign path (not a test: prints numbers, asserts nothing about time).
 
-Compares, in one run, the full path from Hummingbot-style inputs (Decimal qty/price, side) to the
-POST body dict (``build_order_body``) with the bare ``get_order_msg_hash`` + ``sign`` on the same
-inputs (raw gets its settlement ints precomputed). Every order runs through both paths, which of
-the two goes first alternating; the median over rounds is reported as us/order, with the median
-of per-round ratios.
-If /tmp/sdk-venv holds the official SDK (x10-python-trading-starknet), its order build is timed
-in a subprocess with that venv's python (optional; the SDK is never imported here).
+Three paths sign the very same settlement for every order (same amounts, expiry and nonce):
 
-    .venv/bin/python scripts/bench_signer.py [--iterations 300] [--rounds 7]
+* connector: ``ExtendedPerpetualDerivative._signed_order_body`` from Hummingbot inputs (order id, pair, Decimal
+  amount and price, TradeType, OrderType.LIMIT, PositionAction.OPEN) on a connector built with the config-map
+  arguments, its market specs and trading rules filled from an ``/info/markets`` payload as at start-up and
+  default fee rates: local limits, open-order count, fee-rate lookup, nonce draw, clock, ``build_order_body``;
+* signer: ``build_order_body`` alone (the pure signer, validations included);
+* raw: bare ``get_order_msg_hash`` + ``sign``, its settlement ints precomputed outside the timed region.
+
+The connector keeps its nonce draw (``_draw_nonce``, SystemRandom) and its clock read; both are only made to
+*return* values known in advance (the real draw and ``time.time()`` still run and are timed, the wrappers' own
+cost is charged to the connector), so that raw signs the same message.
+Each order runs through all three paths, their order rotating from order to order; the median over rounds of
+the mean us/order is reported, with the median of per-round ratios.
+
+Diagnostics for the gap between ours and raw (``--diagnose``): the same rounds with the garbage collector off
+(for all paths alike, collected between rounds), and in blocks (each path runs all the round's orders in a row,
+block order rotating per round) instead of interleaved. ``--callgrind`` counts instructions per order of each
+path under valgrind (deterministic; the difference of two runs of N and N + K orders, so set-up cancels out).
+
+If /tmp/sdk-venv holds the official SDK (x10-python-trading-starknet), its order build is timed in a subprocess
+with that venv's python (optional; the SDK is never imported here).
+
+    .venv/bin/python scripts/bench_signer.py [--iterations 300] [--rounds 7] [--open-orders 0] [--diagnose]
+    .venv/bin/python scripts/bench_signer.py --callgrind
 """
 import argparse
+import asyncio
+import gc
 import json
+import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 from fast_stark_crypto import get_order_msg_hash, sign
 
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (
+    DAY_MS,
+    ExtendedPerpetualDerivative,
+)
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_signer import (
     SN_MAIN,
     SigningMarket,
     StarkAccount,
     build_order_body,
+    settlement_amounts,
+    settlement_expiration_seconds,
 )
+from hummingbot.core.data_type.common import OrderType, PositionAction, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 
 # Public test key pair of the SDK's own test suite (sdk_vectors.json); not a real account.
 PRIVATE_KEY = "0x7a7ff6fd3cab02ccdcd4a572563f5976f8976899b03a39773795a3c486d4986"
 PUBLIC_KEY = "0x61c5e7e8339b7d56f197f54ea91b776776690e3232313de0f2ecbd0ef76f466"
 VAULT = 10002
+API_KEY = "0123456789abcdef0123456789abcdef"  # not a real key: nothing is sent
 MARKET_JSON = {
-    "name": "BTC-USD",
+    "name": "BTC-USD", "assetName": "BTC", "assetPrecision": 5, "collateralAssetName": "USD",
+    "collateralAssetPrecision": 6, "active": True, "status": "ACTIVE",
+    "marketStats": {"dailyVolume": "1", "dailyVolumeBase": "1", "dailyPriceChangePercentage": "0", "dailyLow": "1",
+                    "dailyHigh": "1", "lastPrice": "43445.1", "askPrice": "43445.2", "bidPrice": "43445.1",
+                    "markPrice": "43445.1", "indexPrice": "43445.1", "fundingRate": "0.00001",
+                    "nextFundingRate": 1704416936, "openInterest": "1", "openInterestBase": "1"},
     "tradingConfig": {"minOrderSize": "0.0001", "minOrderSizeChange": "0.00001", "minPriceChange": "0.1",
-                      "maxPositionValue": "10000000"},
+                      "maxMarketOrderValue": "10000000", "maxLimitOrderValue": "50000000",
+                      "maxPositionValue": "10000000", "maxLeverage": "50", "maxNumOrders": "200",
+                      "limitPriceCap": "0.05", "limitPriceFloor": "0.05"},
     "l2Config": {"type": "STARKX", "collateralId": "0x31857064564ed0ff978e687456963cba09c2c6985d8f9300a1de4962fafa054",
                  "syntheticId": "0x4254432d3600000000000000000000", "syntheticResolution": 1000000,
                  "collateralResolution": 1000000},
 }
+PAIR = "BTC-USD"
 NOW_MS = 1_704_416_936_860
-EXPIRY_MS = NOW_MS + 3_600_000
 SDK_PYTHON = Path("/tmp/sdk-venv/bin/python")
+PATHS = ("connector", "signer", "raw")
+
+
+class _ReplayedNonces:
+    """Wraps the connector's ``_draw_nonce``: the real draw runs (and is timed), a value known in advance is used."""
+
+    def __init__(self, draw_nonce):
+        self._draw_nonce = draw_nonce
+        self._next = iter(()).__next__
+
+    def load(self, nonces):
+        self._next = iter(nonces).__next__
+
+    def __call__(self):
+        self._draw_nonce()
+        return self._next()
+
+
+def build_connector(open_orders: int) -> ExtendedPerpetualDerivative:
+    """A connector as Hummingbot builds it from the config map, market caches filled as at start-up."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    connector = ExtendedPerpetualDerivative(
+        extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=PRIVATE_KEY,
+        extended_perpetual_stark_public_key=PUBLIC_KEY, extended_perpetual_vault_id=str(VAULT),
+        trading_pairs=[PAIR], trading_required=True)
+    payload = {"status": "OK", "data": [MARKET_JSON]}
+    loop = asyncio.get_event_loop()
+    connector._initialize_trading_pair_symbols_from_exchange_info(payload)
+    rules = loop.run_until_complete(connector._format_trading_rules(payload))
+    connector._trading_rules.clear()
+    for rule in rules:
+        connector._trading_rules[rule.trading_pair] = rule
+    for k in range(open_orders):  # resting orders of a running strategy, counted against maxNumOrders
+        order_id = f"HBOT-OPEN-{k}"
+        connector.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=PAIR,
+                                       trade_type=TradeType.BUY, price=Decimal("40000"), amount=Decimal("0.001"),
+                                       order_type=OrderType.LIMIT, position_action=PositionAction.OPEN)
+        connector._order_tracker.process_order_update(OrderUpdate(
+            client_order_id=order_id, exchange_order_id=str(1000 + k), trading_pair=PAIR, update_timestamp=1.0,
+            new_state=OrderState.OPEN))
+    assert all(isinstance(o, InFlightOrder) for o in connector._order_tracker.active_orders.values())
+    clock, now_s = time.time, NOW_MS / 1000
+
+    def fixed_time():
+        clock()  # the real clock read is kept on the timed path
+        return now_s
+    connector._time = fixed_time
+    connector._draw_nonce = _ReplayedNonces(connector._draw_nonce)
+    return connector
 
 
 def order_inputs(i: int):
-    """Hummingbot-style inputs that differ per order (qty, price, nonce), alternating sides."""
-    side = "BUY" if i % 2 == 0 else "SELL"
-    return side, Decimal("0.001") + Decimal(i % 50) * Decimal("0.00001"), Decimal("43445.1") + Decimal(i % 97), 1 + i
+    """Hummingbot-style inputs that differ per order (qty, price), alternating sides."""
+    side = TradeType.BUY if i % 2 == 0 else TradeType.SELL
+    return side, Decimal("0.001") + Decimal(i % 50) * Decimal("0.00001"), Decimal("43445.1") + Decimal(i % 97)
 
 
-def raw_amounts(side: str, qty: Decimal, price: Decimal, nonce: int):
-    """Settlement ints for the raw path, computed outside the timed region (raw gets them for free)."""
-    synthetic = int(qty * 1000000)
-    collateral = int((qty * price * 1000000).to_integral_value("ROUND_UP" if side == "BUY" else "ROUND_DOWN"))
-    fee = int((Decimal("0.0005") * qty * price * 1000000).to_integral_value("ROUND_UP"))
-    return (synthetic, -collateral, fee, nonce) if side == "BUY" else (-synthetic, collateral, fee, nonce)
+class Bench:
+    def __init__(self, iterations: int, open_orders: int):
+        self.connector = build_connector(open_orders)
+        self.account = StarkAccount.from_config(PRIVATE_KEY, PUBLIC_KEY, VAULT)
+        self.market = SigningMarket.from_api(MARKET_JSON)
+        self.fee_rate = self.connector._fee_rate(PAIR, is_maker=False)
+        self.expiry_ms = NOW_MS + self.connector._expiry_days * DAY_MS
+        self.inputs = [order_inputs(i) for i in range(iterations)]
+        self.seed = 0
+
+    def prepare_round(self, n: int):
+        """Fresh nonces (the connector refuses reused ones) and raw's precomputed settlement ints."""
+        self.seed += 1
+        nonces = random.Random(self.seed).sample(range(1, 2 ** 31), n)
+        self.connector._draw_nonce.load(nonces)
+        expiration = settlement_expiration_seconds(self.expiry_ms)
+        raw = []
+        for (side, qty, price), nonce in zip(self.inputs[:n], nonces):
+            amounts = settlement_amounts(self.market, side.name, qty, price, self.fee_rate)
+            raw.append((amounts.synthetic, amounts.collateral, amounts.fee, expiration, nonce))
+        return nonces, raw
+
+    def path_functions(self, nonces, raw_inputs):
+        connector, signed_order_body = self.connector, self.connector._signed_order_body
+        account, market, fee_rate, expiry_ms = self.account, self.market, self.fee_rate, self.expiry_ms
+        limit, open_action = OrderType.LIMIT, PositionAction.OPEN
+        private_key, public_key = account.private_key, account.public_key
+        synthetic_id, collateral_id = market.synthetic_id, market.collateral_id
+        round_tag = f"{self.seed:03d}"
+        inputs = self.inputs
+        bodies = {}
+
+        def run_connector(i):
+            side, qty, price = inputs[i]
+            bodies[i] = signed_order_body(f"HBOT-{round_tag}-{i}", PAIR, qty, side, limit, price, open_action)
+
+        def run_signer(i):
+            side, qty, price = inputs[i]
+            build_order_body(account, SN_MAIN, market, external_id=f"HBOT-{round_tag}-{i}", side=side.name,
+                             order_type="LIMIT", qty=qty, price=price, fee_rate=fee_rate, expiry_ms=expiry_ms,
+                             nonce=nonces[i], now_ms=NOW_MS)
+
+        def run_raw(i):
+            synthetic, collateral, fee, expiration, nonce = raw_inputs[i]
+            msg_hash = get_order_msg_hash(VAULT, synthetic_id, synthetic, collateral_id, collateral, collateral_id,
+                                          fee, expiration, nonce, public_key, "Perpetuals", "v0", "SN_MAIN", "1")
+            sign(private_key, msg_hash)
+
+        del connector
+        return {"connector": run_connector, "signer": run_signer, "raw": run_raw}, bodies
+
+    def one_round(self, n: int, blocks: bool = False, no_gc: bool = False):
+        """Mean us/order of each path; interleaved per order (rotating order) or in rotating blocks."""
+        nonces, raw_inputs = self.prepare_round(n)
+        functions, bodies = self.path_functions(nonces, raw_inputs)
+        clock, spent = time.perf_counter, dict.fromkeys(PATHS, 0.0)
+        rotations = [PATHS[k:] + PATHS[:k] for k in range(len(PATHS))]
+        if no_gc:
+            gc.collect()
+            gc.disable()
+        try:
+            if blocks:
+                for name in rotations[self.seed % len(rotations)]:
+                    function = functions[name]
+                    start = clock()
+                    for i in range(n):
+                        function(i)
+                    spent[name] += clock() - start
+            else:
+                for i in range(n):
+                    for name in rotations[i % len(rotations)]:
+                        function = functions[name]
+                        start = clock()
+                        function(i)
+                        spent[name] += clock() - start
+        finally:
+            if no_gc:
+                gc.enable()
+        self.check_same_message(bodies, nonces, raw_inputs)
+        return {name: spent[name] / n * 1e6 for name in PATHS}
+
+    def check_same_message(self, bodies, nonces, raw_inputs):
+        """The connector signed exactly what raw signed (outside the timed region)."""
+        for i, body in bodies.items():
+            synthetic, collateral, fee, _, nonce = raw_inputs[i]
+            debugging = body["debuggingAmounts"]
+            assert (int(body["nonce"]), body["expiryEpochMillis"]) == (nonce, self.expiry_ms), body
+            assert (int(debugging["syntheticAmount"]), int(debugging["collateralAmount"]),
+                    int(debugging["feeAmount"])) == (synthetic, collateral, fee), body
+
+    def run(self, rounds: int, **mode):
+        self.one_round(20, **mode)  # warm-up
+        results = [self.one_round(len(self.inputs), **mode) for _ in range(rounds)]
+        return results
 
 
-def one_round(account, market, inputs, raw_inputs):
-    """Ours and raw on every order, alternating which goes first; returns (ours, raw) mean us/order."""
-    fee_rate = Decimal("0.0005")
-    private_key, public_key, vault = int(PRIVATE_KEY, 16), int(PUBLIC_KEY, 16), VAULT
-    synthetic_id, collateral_id = market.synthetic_id, market.collateral_id
-    expiration = -(-(EXPIRY_MS + 14 * 86_400_000) // 1000)
-    clock, spent = time.perf_counter, {"ours": 0.0, "raw": 0.0}
-
-    def ours(i, side, qty, price, nonce):
-        build_order_body(account, SN_MAIN, market, external_id=f"HBOT-{i}", side=side, order_type="LIMIT",
-                         qty=qty, price=price, fee_rate=fee_rate, expiry_ms=EXPIRY_MS, nonce=nonce, now_ms=NOW_MS)
-
-    def raw(i, side, qty, price, nonce):
-        synthetic, collateral, fee, _ = raw_inputs[i]
-        msg_hash = get_order_msg_hash(vault, synthetic_id, synthetic, collateral_id, collateral, collateral_id, fee,
-                                      expiration, nonce, public_key, "Perpetuals", "v0", "SN_MAIN", "1")
-        sign(private_key, msg_hash)
-
-    for i, order in enumerate(inputs):
-        for name, path in ((("ours", ours), ("raw", raw)) if i % 2 == 0 else (("raw", raw), ("ours", ours))):
-            start = clock()
-            path(i, *order)
-            spent[name] += clock() - start
-    return spent["ours"] / len(inputs) * 1e6, spent["raw"] / len(inputs) * 1e6
+def report(title: str, results):
+    medians = {name: statistics.median(r[name] for r in results) for name in PATHS}
+    print(f"-- {title}")
+    print(f"   connector _signed_order_body  : {medians['connector']:8.1f} us/order")
+    print(f"   signer    build_order_body    : {medians['signer']:8.1f} us/order")
+    print(f"   raw       get_order_msg_hash+sign: {medians['raw']:5.1f} us/order")
+    for name in ("connector", "signer"):
+        print(f"   ratio {name:9s}/raw           : {medians[name] / medians['raw']:8.3f} "
+              f"(median of per-round ratios {statistics.median(r[name] / r['raw'] for r in results):.3f})")
+    return medians
 
 
 SDK_BENCH = r"""
@@ -130,9 +290,11 @@ def time_sdk(iterations: int, rounds: int):
     """Median us/order of the official SDK's order build, or None when /tmp/sdk-venv is absent."""
     if not SDK_PYTHON.exists():
         return None
-    args = json.dumps({"market": MARKET_JSON, "vault": VAULT, "private_key": PRIVATE_KEY,
-                       "public_key": PUBLIC_KEY, "expiry_ms": EXPIRY_MS, "iterations": iterations,
-                       "rounds": rounds})
+    trading = {k: MARKET_JSON["tradingConfig"][k]
+               for k in ("minOrderSize", "minOrderSizeChange", "minPriceChange", "maxPositionValue")}
+    args = json.dumps({"market": {"tradingConfig": trading, "l2Config": MARKET_JSON["l2Config"]}, "vault": VAULT,
+                       "private_key": PRIVATE_KEY, "public_key": PUBLIC_KEY, "expiry_ms": NOW_MS + 3_600_000,
+                       "iterations": iterations, "rounds": rounds})
     done = subprocess.run([str(SDK_PYTHON), "-c", SDK_BENCH, args], capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         print(f"SDK benchmark failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -140,31 +302,70 @@ def time_sdk(iterations: int, rounds: int):
     return float(done.stdout.strip())
 
 
+def single_path(path: str, n: int):
+    """Set-up, then n orders of one path only (``--callgrind`` runs this under valgrind)."""
+    bench = Bench(max(n, 1), open_orders=0)
+    nonces, raw_inputs = bench.prepare_round(n)
+    function = bench.path_functions(nonces, raw_inputs)[0][path]
+    for i in range(n):
+        function(i)
+
+
+def callgrind(base: int, extra: int):
+    """Instructions per order of each path: Ir(base + extra orders) - Ir(base orders), divided by extra."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("valgrind not available: --callgrind skipped")
+        return
+    per_order = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in PATHS:
+            totals = []
+            for n in (base, base + extra):
+                out = Path(tmp) / f"{path}-{n}.out"
+                done = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                                       __file__, "--single", path, "--iterations", str(n)],
+                                      capture_output=True, text=True)
+                line = [x for x in done.stderr.splitlines() if "Collected :" in x]
+                if done.returncode != 0 or not line:
+                    print(f"callgrind run failed: {done.stderr.strip().splitlines()[-1:]}")
+                    return
+                totals.append(int(line[-1].split()[-1]))
+            per_order[path] = (totals[1] - totals[0]) / extra
+    print(f"-- callgrind instructions per order (difference of {base} and {base + extra} orders)")
+    for path in PATHS:
+        print(f"   {path:9s}: {per_order[path]:12,.0f} Ir   ratio to raw {per_order[path] / per_order['raw']:.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300, help="orders per round and path")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds per path (median reported)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds (median reported)")
+    parser.add_argument("--open-orders", type=int, default=0, help="open orders tracked by the connector")
+    parser.add_argument("--diagnose", action="store_true", help="also time with gc off, and in blocks")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions per order under valgrind")
+    parser.add_argument("--single", choices=PATHS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    account = StarkAccount.from_config(PRIVATE_KEY, PUBLIC_KEY, VAULT)
-    market = SigningMarket.from_api(MARKET_JSON)
-    inputs = [order_inputs(i) for i in range(args.iterations)]
-    raw_inputs = [raw_amounts(*order) for order in inputs]
-    one_round(account, market, inputs[:20], raw_inputs[:20])  # warm-up
-    rounds = [one_round(account, market, inputs, raw_inputs) for _ in range(args.rounds)]
-    ours = [o for o, _ in rounds]
-    raw = [r for _, r in rounds]
-    ours_us, raw_us = statistics.median(ours), statistics.median(raw)
-    print(f"iterations/round={args.iterations} rounds={args.rounds} (medians)")
-    print(f"ours  build_order_body        : {ours_us:8.1f} us/order")
-    print(f"raw   get_order_msg_hash+sign : {raw_us:8.1f} us/order")
-    print(f"ratio ours/raw                : {ours_us / raw_us:8.3f} "
-          f"(median of per-round ratios {statistics.median(o / r for o, r in rounds):.3f})")
+    if args.single:
+        single_path(args.single, args.iterations)
+        return
+    if args.callgrind:
+        callgrind(base=20, extra=100)
+        return
+    bench = Bench(args.iterations, args.open_orders)
+    print(f"iterations/round={args.iterations} rounds={args.rounds} open orders={args.open_orders} (medians)")
+    medians = report("interleaved per order (rotating order), gc on", bench.run(args.rounds))
+    if args.diagnose:
+        report("interleaved per order, gc off during the rounds (all paths)", bench.run(args.rounds, no_gc=True))
+        report("blocks (rotating block order), gc on", bench.run(args.rounds, blocks=True))
+        report("blocks, gc off", bench.run(args.rounds, blocks=True, no_gc=True))
     sdk_us = time_sdk(args.iterations, args.rounds)
     if sdk_us is None:
         print(f"SDK comparison skipped: {SDK_PYTHON} with x10-python-trading-starknet not available")
     else:
-        print(f"sdk   create_order_object+json: {sdk_us:8.1f} us/order (separate process)")
-        print(f"ratio ours/SDK                : {ours_us / sdk_us:8.3f}")
+        print(f"-- sdk create_order_object+json : {sdk_us:8.1f} us/order (separate process)")
+        print(f"   ratio connector/SDK          : {medians['connector'] / sdk_us:8.3f}")
+        print(f"   ratio signer/SDK             : {medians['signer'] / sdk_us:8.3f}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 
 DAY_MS = 24 * 60 * 60 * 1000
 IOC_EXPIRY_MS = 60 * 60 * 1000
+_NONCE_BATCH = 256  # nonces drawn per system call
 TRADES_REQUEST_LIMIT = 200
 FUNDING_LOOKBACK_MS = 24 * 60 * 60 * 1000
 FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to be booked before it is read
@@ -121,6 +122,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._fee_rates: Dict[str, messages.MarketFees] = {}
         self._open_orders_by_market: Dict[str, Set[str]] = {}
         self._nonce_rng = random.SystemRandom()
+        self._nonce_pool: List[int] = []
         self._recent_nonces: Set[int] = set()
         self._rate_limit_backoff = 0.0
         self._rate_limited_until = 0.0
@@ -514,9 +516,16 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return spec
 
     def _draw_nonce(self) -> int:
-        nonce = signer.draw_nonce(self._nonce_rng)
-        while nonce in self._recent_nonces:
-            nonce = signer.draw_nonce(self._nonce_rng)
+        """A nonce uniform in [1, 2^31] from the OS CSPRNG, never one of the recent ones. Drawn in batches: one
+        system call per ``_NONCE_BATCH`` orders instead of about two per order (31 of 32 random bits, plus one)."""
+        pool = self._nonce_pool
+        while True:
+            if not pool:
+                words = memoryview(self._nonce_rng.randbytes(4 * _NONCE_BATCH)).cast("I")
+                pool.extend((word & 0x7FFFFFFF) + 1 for word in words)
+            nonce = signer.validate_nonce(pool.pop())
+            if nonce not in self._recent_nonces:
+                break
         if len(self._recent_nonces) > 100_000:
             self._recent_nonces.clear()
         self._recent_nonces.add(nonce)
@@ -560,7 +569,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         max_value = market.max_market_order_value if is_market else market.max_limit_order_value
         if amount * price > max_value:
             raise ValueError(f"Order value {amount * price} exceeds the {market.name} maximum order value {max_value}.")
-        if self._open_order_count(market, excluding=order_id) >= market.max_num_orders:
+        limit = market.max_num_orders
+        # The count is at most (listed + tracked): only near the limit are they counted one by one.
+        if len(self._open_orders_by_market.get(market.name, ())) + len(self._order_tracker.active_orders) >= limit \
+                and self._open_order_count(market, excluding=order_id) >= limit:
             raise ValueError(f"{market.name} already has {market.max_num_orders} open orders (Extended's limit per "
                              f"market): the order was not sent.")
 

@@ -334,6 +334,17 @@ def check_external_id(external_id: str) -> str:
     return external_id
 
 
+def _sign_strings(account: StarkAccount, domain: SigningDomain, market: SigningMarket, synthetic: str,
+                  collateral: str, fee: str, expiration: str, nonce: str) -> Tuple[str, str, str]:
+    """Message hash (hex) and signature (r, s decimal strings) from amounts already in text form."""
+    collateral_id_hex = market.collateral_id_hex
+    msg_hash_hex = rs_get_order_msg(
+        account.vault_str, market.synthetic_id_hex, synthetic, collateral_id_hex, collateral, collateral_id_hex, fee,
+        expiration, nonce, account.public_key_hex, domain.name, domain.version, domain.chain_id, domain.revision)
+    r, s = rs_sign_message(account._private_key_hex, msg_hash_hex)
+    return msg_hash_hex, r, s
+
+
 def sign_settlement(account: StarkAccount, domain: SigningDomain, market: SigningMarket,
                     amounts: SettlementAmounts, expiration_seconds: int, nonce: int) -> SignedSettlement:
     """Hash and sign already-validated amounts.
@@ -341,12 +352,8 @@ def sign_settlement(account: StarkAccount, domain: SigningDomain, market: Signin
     Calls fast-stark-crypto's string layer with the precomputed hex ids and keys; same result as
     ``order_message_hash`` + ``fast_stark_crypto.sign`` (the tests check both against the vectors).
     """
-    collateral_id_hex = market.collateral_id_hex
-    msg_hash_hex = rs_get_order_msg(
-        account.vault_str, market.synthetic_id_hex, str(amounts.synthetic), collateral_id_hex,
-        str(amounts.collateral), collateral_id_hex, str(amounts.fee), str(expiration_seconds), str(nonce),
-        account.public_key_hex, domain.name, domain.version, domain.chain_id, domain.revision)
-    r, s = rs_sign_message(account._private_key_hex, msg_hash_hex)
+    msg_hash_hex, r, s = _sign_strings(account, domain, market, str(amounts.synthetic), str(amounts.collateral),
+                                       str(amounts.fee), str(expiration_seconds), str(nonce))
     return SignedSettlement(amounts, int(msg_hash_hex, 16), int(r), int(s))
 
 
@@ -449,15 +456,6 @@ def _check_ids(external_id: Optional[str], cancel_id: Optional[str]) -> None:
         raise ValueError("cancel_id must be a non-empty string")
 
 
-def _sign_main(account: StarkAccount, domain: SigningDomain, market: SigningMarket, order_type: str,
-               amounts: SettlementAmounts, expiration: int, nonce: int) -> SignedSettlement:
-    """The order's own settlement; a standalone TPSL order is hashed (for its id) but not signed."""
-    if order_type != "TPSL":
-        return sign_settlement(account, domain, market, amounts, expiration, nonce)
-    msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
-    return SignedSettlement(amounts, msg_hash, 0, 0)
-
-
 def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,
                      external_id: Optional[str], side: str, order_type: str, qty: Decimal, price: Decimal,
                      fee_rate: Decimal, expiry_ms: int, nonce: int, now_ms: int,
@@ -471,32 +469,50 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
     Everything is checked before anything is signed. ``external_id=None`` uses the
     message hash as id (SDK behaviour). TP/SL legs reuse nonce, expiry and fee rate.
     """
-    _check_ids(external_id, cancel_id)
+    if external_id is not None:
+        check_external_id(external_id)
+    if cancel_id is not None:
+        _check_ids(None, cancel_id)
     fee_rate = _check_order_options(side, order_type, time_in_force, self_trade_protection,
                                     post_only, reduce_only, fee_rate)
     validate_nonce(nonce)
     _check_expiry(domain, expiry_ms, now_ms)
-    _check_trigger(order_type, trigger)
-    qty, price = _check_main_qty_price(market, order_type, tp_sl_type, qty, price)
+    if trigger is not None or order_type == "CONDITIONAL":
+        _check_trigger(order_type, trigger)
+    if order_type != "TPSL":
+        qty, price = _check_qty(market, qty), _check_price(market, price)
+    else:
+        qty, price = _check_main_qty_price(market, order_type, tp_sl_type, qty, price)
     amounts = settlement_amounts(market, side, qty, price, fee_rate)
     _check_i64(amounts)
     legs = {}
     if tp_sl_type is not None or take_profit is not None or stop_loss is not None or order_type == "TPSL":
         legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
                           {"takeProfit": take_profit, "stopLoss": stop_loss})
-    expiration = settlement_expiration_seconds(expiry_ms)
-    main = _sign_main(account, domain, market, order_type, amounts, expiration, nonce)
+    expiration = -(-(expiry_ms + SETTLEMENT_EXPIRY_BUFFER_MS) // 1000)  # settlement_expiration_seconds, inlined
+    synthetic_text, collateral_text, fee_text = str(amounts.synthetic), str(amounts.collateral), str(amounts.fee)
+    nonce_text = str(nonce)
+    settlement = None
+    if order_type != "TPSL":
+        msg_hash_hex, r, s = _sign_strings(account, domain, market, synthetic_text, collateral_text, fee_text,
+                                           str(expiration), nonce_text)
+        settlement = {"signature": {"r": hex(int(r)), "s": hex(int(s))},
+                      "starkKey": account.public_key_hex, "collateralPosition": account.vault_str}
+        order_id = external_id if external_id is not None else str(int(msg_hash_hex, 16))
+    else:  # a standalone TPSL order is hashed (for its id) but not signed
+        msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
+        order_id = external_id if external_id is not None else str(msg_hash)
     body = {
-        "id": str(main.msg_hash) if external_id is None else external_id,
+        "id": order_id,
         "market": market.name, "type": order_type, "side": side, "qty": format(qty, "f"), "price": format(price, "f"),
         "reduceOnly": reduce_only, "postOnly": post_only, "timeInForce": time_in_force,
-        "expiryEpochMillis": expiry_ms, "fee": format(fee_rate, "f"), "nonce": str(nonce),
+        "expiryEpochMillis": expiry_ms, "fee": format(fee_rate, "f"), "nonce": nonce_text,
         "selfTradeProtectionLevel": self_trade_protection,
     }
     if cancel_id is not None:
         body["cancelId"] = cancel_id
-    if order_type != "TPSL":
-        body["settlement"] = main.settlement_json(account)
+    if settlement is not None:
+        body["settlement"] = settlement
     if trigger is not None:
         body["trigger"] = _trigger_json(trigger)
     if legs:
@@ -504,5 +520,6 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
         for key, (leg, leg_amounts) in legs.items():
             leg_signed = sign_settlement(account, domain, market, leg_amounts, expiration, nonce)
             body[key] = _leg_json(account, leg, leg_signed)
-    body["debuggingAmounts"] = amounts.debugging_amounts()
+    body["debuggingAmounts"] = {"collateralAmount": collateral_text, "feeAmount": fee_text,
+                                "syntheticAmount": synthetic_text}
     return body
