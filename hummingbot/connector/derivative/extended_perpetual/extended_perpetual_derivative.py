@@ -51,6 +51,9 @@ FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to 
 RATE_LIMIT_BACKOFF_INITIAL = 1.0
 RATE_LIMIT_BACKOFF_MAX = 60.0
 _STREAM_FILL_GRACE_SECONDS = 3.0
+# A reconciliation part that failed is retried after these pauses: with a live stream the status polling runs only
+# every LONG_POLL_INTERVAL (2 min), so a fill lost with a socket would otherwise stay missing that long.
+RECONCILE_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 STATUS_REJECTED = "REJECTED"
 STATUSES_WITH_REASON = frozenset({STATUS_REJECTED, "CANCELLED", "EXPIRED"})
 
@@ -128,6 +131,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._rate_limited_until = 0.0
         self._funding_from_ms: Optional[int] = None
         self._funding_poll_due: Optional[float] = None
+        self._reconcile_task: Optional[asyncio.Task] = None
         self.real_time_balance_update = True
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
 
@@ -256,6 +260,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             self.logger().warning(f"{CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR} is set: Extended requests go to "
                                   f"{urls.rest} and {urls.stream} instead of the {self._domain} servers.")
         await super().start_network()
+
+    async def stop_network(self):
+        if self._reconcile_task is not None:
+            self._reconcile_task.cancel()
+            self._reconcile_task = None
+        await super().stop_network()
 
     async def _update_time_synchronizer(self, pass_on_non_cancelled_error: bool = False):
         """Extended has no server-time endpoint: the local clock is used and no time request is sent."""
@@ -638,11 +648,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _position_side(position: messages.AccountPosition) -> PositionSide:
         return PositionSide.SHORT if position.side == CONSTANTS.POSITION_SIDE_SHORT else PositionSide.LONG
 
-    async def _update_orders(self):
-        """One open-orders request for all tracked orders; only the orders absent from it are looked up."""
+    async def _update_orders(self) -> bool:
+        """One open-orders request for all tracked orders; only the orders absent from it are looked up.
+        False when the open orders could not be read."""
         orders = list(self.in_flight_orders.values())
         if not orders:
-            return
+            return True
         try:
             params = self._market_params(sorted({order.trading_pair for order in orders}))
             data = await self._private_get(CONSTANTS.OPEN_ORDERS_PATH_URL, params=params)
@@ -651,7 +662,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             raise
         except Exception as error:
             self.logger().warning(f"Could not read the open orders from Extended ({error}); retrying next poll.")
-            return
+            return False
         self._remember_open_orders(open_items, snapshot_of={s for _, s in params} or set(self._open_orders_by_market))
         by_external_id = {item.external_id: item for item in open_items}
         missing = []
@@ -662,6 +673,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             else:
                 self._order_tracker.process_order_update(self._order_update(item, order))
         await self._update_orders_with_error_handler(missing, self._handle_update_error_for_active_order)
+        return True
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         """Look an order up by its external id, falling back to the orders history."""
@@ -717,10 +729,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         except asyncio.TimeoutError:
             await self._update_orders_fills([order])
 
-    async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        """One trades request for all the given orders (not one per order)."""
+    async def _update_orders_fills(self, orders: List[InFlightOrder]) -> bool:
+        """One trades request for all the given orders (not one per order). False when the trades could not be
+        read."""
         if not orders:
-            return
+            return True
         try:
             trades = await self._recent_trades(sorted({order.trading_pair for order in orders}))
         except asyncio.CancelledError:
@@ -728,11 +741,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         except Exception as error:
             self.logger().warning(f"Failed to fetch trade updates for orders "
                                   f"{[o.client_order_id for o in orders]}. Error: {error}", exc_info=error)
-            return
+            return False
         for order in orders:
             for trade in trades:
                 if self._trade_belongs_to(trade, order):
                     self._order_tracker.process_trade_update(self._trade_update(trade, order))
+        return True
 
     async def _recent_trades(self, trading_pairs: List[str]) -> List[messages.AccountTrade]:
         params = self._market_params(trading_pairs) + [("limit", str(TRADES_REQUEST_LIMIT))]
@@ -868,15 +882,36 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _process_reconcile_message(self, message: messages.StreamMessage):
         self.logger().info("Account stream re-connected: reconciling orders, trades, positions and balance over REST.")
-        safe_ensure_future(self._reconcile_account())
+        if self._reconcile_task is not None and not self._reconcile_task.done():
+            self._reconcile_task.cancel()  # superseded: the new connection needs a reconciliation of its own
+        self._reconcile_task = safe_ensure_future(self._reconcile_account())
 
     async def _reconcile_account(self):
-        results = await safe_gather(self._update_order_status(), self._update_positions(), self._update_balances(),
-                                    return_exceptions=True)
-        for what, result in zip(("orders and trades", "positions", "balance"), results):
-            if isinstance(result, Exception):
-                self.logger().warning(f"Reconciliation of the {what} over REST failed ({result}); the status polling "
-                                      f"will retry.")
+        """Orders and trades, positions and balance over REST; the parts that fail are retried after growing pauses
+        (RECONCILE_RETRY_DELAYS), then left to the status polling."""
+        steps = {"orders and trades": self._reconcile_orders, "positions": self._update_positions,
+                 "balance": self._update_balances}
+        delays = iter(RECONCILE_RETRY_DELAYS)
+        while True:
+            results = await safe_gather(*(step() for step in steps.values()), return_exceptions=True)
+            failed = {what: result for what, result in zip(steps, results) if isinstance(result, Exception)}
+            if not failed:
+                return
+            reasons = "; ".join(f"{what}: {result}" for what, result in failed.items())
+            delay = next(delays, None)
+            if delay is None:
+                self.logger().warning(f"Reconciliation over REST failed again ({reasons}); the status polling will "
+                                      f"retry.")
+                return
+            self.logger().warning(f"Reconciliation over REST failed ({reasons}); retrying in {delay:g} s.")
+            await self._sleep(delay)
+            steps = {what: steps[what] for what in failed}
+
+    async def _reconcile_orders(self):
+        fills_read = await self._update_orders_fills(list(self._order_tracker.all_fillable_orders.values()))
+        orders_read = await self._update_orders()
+        if not (fills_read and orders_read):
+            raise IOError("the open orders or the trades could not be read")
 
     def _tracked_order(self, external_id: Optional[str], order_id: Optional[str],
                        orders: Dict[str, InFlightOrder]) -> Optional[InFlightOrder]:
