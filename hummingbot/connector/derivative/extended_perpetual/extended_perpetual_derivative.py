@@ -54,6 +54,10 @@ _STREAM_FILL_GRACE_SECONDS = 3.0
 # A reconciliation part that failed is retried after these pauses: with a live stream the status polling runs only
 # every LONG_POLL_INTERVAL (2 min), so a fill lost with a socket would otherwise stay missing that long.
 RECONCILE_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# A failed status poll is retried by Hummingbot every 0.5 s (4 requests each): while Extended is unreachable or
+# failing, the retries are spaced by a growing pause instead (1 s doubling up to 30 s).
+STATUS_POLL_RETRY_INITIAL = 1.0
+STATUS_POLL_RETRY_MAX = 30.0
 STATUS_REJECTED = "REJECTED"
 STATUSES_WITH_REASON = frozenset({STATUS_REJECTED, "CANCELLED", "EXPIRED"})
 
@@ -132,6 +136,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._funding_from_ms: Optional[int] = None
         self._funding_poll_due: Optional[float] = None
         self._reconcile_task: Optional[asyncio.Task] = None
+        self._status_poll_failures = 0
         self.real_time_balance_update = True
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
 
@@ -601,6 +606,22 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return True
 
     # ------------------------------------------------------------------------------------------ REST status
+    async def _status_polling_loop_fetch_updates(self):
+        """As the base class; a failed poll first waits a growing pause, so that the base class's immediate retry
+        (every 0.5 s) does not hammer an unreachable or failing Extended."""
+        try:
+            await super()._status_polling_loop_fetch_updates()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._status_poll_failures += 1
+            pause = min(STATUS_POLL_RETRY_INITIAL * 2 ** (self._status_poll_failures - 1), STATUS_POLL_RETRY_MAX)
+            self.logger().warning(f"The Extended status poll failed ({self._status_poll_failures} in a row); "
+                                  f"retrying in {pause:g} s.")
+            await self._sleep(pause)
+            raise
+        self._status_poll_failures = 0
+
     async def _update_balances(self):
         try:
             data = await self._private_get(CONSTANTS.BALANCE_PATH_URL)
