@@ -42,6 +42,8 @@ from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType, PositionAction
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
+from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection
+from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
 from hummingbot.core.event.events import MarketEvent
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
 
@@ -99,6 +101,35 @@ class ThrowAwayAccount:
                    public_key=fast_stark_crypto.get_public_key(private_key), vault=secrets.randbelow(2 ** 31) + 1)
 
 
+class ClientCounters:
+    """What the connector itself sends (counted even while the server is down): REST calls and WS connects."""
+
+    def __init__(self):
+        self.rest: List[Tuple[float, str]] = []
+        self.ws_connects: List[Tuple[float, str]] = []
+
+    def patches(self) -> list:
+        counters = self
+        rest_call, ws_connect = RESTConnection.call, WSConnection.connect
+
+        async def counting_call(connection, request, *args, **kwargs):
+            counters.rest.append((time.monotonic(), str(request.url)))
+            return await rest_call(connection, request, *args, **kwargs)
+
+        async def counting_connect(connection, ws_url, *args, **kwargs):
+            counters.ws_connects.append((time.monotonic(), ws_url))
+            return await ws_connect(connection, ws_url, *args, **kwargs)
+
+        return [mock.patch.object(RESTConnection, "call", counting_call),
+                mock.patch.object(WSConnection, "connect", counting_connect)]
+
+    def rest_since(self, since: float, contains: str = "") -> int:
+        return sum(1 for t, url in self.rest if t >= since and contains in url)
+
+    def ws_connects_since(self, since: float, contains: str = "") -> int:
+        return sum(1 for t, url in self.ws_connects if t >= since and contains in url)
+
+
 class LogRecorder(logging.Handler):
     def __init__(self):
         super().__init__(level=logging.DEBUG)
@@ -137,6 +168,8 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
             mock.patch.object(derivative_module, "RATE_LIMIT_BACKOFF_INITIAL", 0.2),
             mock.patch.object(derivative_module, "RATE_LIMIT_BACKOFF_MAX", 1.0),
         ]
+        self.client = ClientCounters()
+        self._patches += self.client.patches()
         for patch in self._patches:
             patch.start()
         self._forget_foreign_shared_session()
