@@ -175,6 +175,28 @@ class PublicStreamFaultTests(FaultTestCase):
         self.assertLessEqual(self.client.ws_connects_since(since), sockets + 1)
         self.assert_rest_budget(since)
 
+    async def test_funding_paid_while_every_socket_is_down(self):
+        """Funding is paid while all sockets are down (its stream message is lost with them): the reconnection
+        still produces exactly one FundingPaymentCompleted event equal to the ledger's payment, within seconds
+        rather than at the next hourly poll."""
+        self.emu.set_funding_rate(MARKET, Decimal("0.0005"))
+        opened = self.market(True, QTY)
+        await self.wait_ledger_status(opened, "FILLED")
+        await wait_until(lambda: self.connector_position() == QTY, message="position opened")
+        before = len(self.event_log(MarketEvent.FundingPaymentCompleted))
+        sockets = len(self.emu.hub.connections)
+        since = time.monotonic()
+        self.emu.faults.drop_websockets()
+        payments = self.emu.run_funding()
+        await wait_until(lambda: len(self.event_log(MarketEvent.FundingPaymentCompleted)) > before,
+                         message="funding payment event")
+        await wait_until(lambda: len(self.emu.hub.connections) == sockets, message="all sockets back")
+        events = self.event_log(MarketEvent.FundingPaymentCompleted)[before:]
+        self.assertEqual(1, len(events))
+        self.assertEqual(-Decimal(payments[0]["fundingFee"]), events[0].amount)
+        await self.wait_in_sync()
+        self.assert_rest_budget(since)
+
 
 class RestFaultTests(FaultTestCase):
 

@@ -902,10 +902,14 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._on_funding_applied()
 
     def _process_reconcile_message(self, message: messages.StreamMessage):
-        self.logger().info("Account stream re-connected: reconciling orders, trades, positions and balance over REST.")
+        self.logger().info("Account stream re-connected: reconciling orders, trades, positions, balance and funding "
+                           "payments over REST.")
         if self._reconcile_task is not None and not self._reconcile_task.done():
             self._reconcile_task.cancel()  # superseded: the new connection needs a reconciliation of its own
         self._reconcile_task = safe_ensure_future(self._reconcile_account())
+        # A funding paid during the interruption was announced on streams that were down too: read the payments
+        # (one request) rather than wait for the hourly poll.
+        self._on_funding_applied()
 
     async def _reconcile_account(self):
         """Orders and trades, positions and balance over REST; the parts that fail are retried after growing pauses
