@@ -104,6 +104,26 @@ class AccountStreamFaultTests(FaultTestCase):
         self.assertEqual(1, self.client.ws_connects_since(since, ACCOUNT_WS))
         self.assert_rest_budget(since)
 
+    async def test_market_order_and_cancel_while_the_account_socket_is_down(self):
+        """The account socket drops just before a market order fills and a resting order is cancelled: both
+        outcomes (the fill and the CANCELLED status) are recovered by the reconnection, each once."""
+        resting = self.limit(False, QTY, self.best(is_ask=True) + Decimal("100"))
+        await self.wait_ledger_status(resting, "NEW")
+        await wait_until(lambda: self.connector.in_flight_orders[resting].exchange_order_id, message="exchange id")
+        since = time.monotonic()
+        self.emu.faults.drop_websockets("account")
+        taker = self.market(True, QTY)
+        self.connector.cancel(PAIR, resting)
+        await self.wait_ledger_status(taker, "FILLED")
+        await self.wait_ledger_status(resting, "CANCELLED")
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="market order completed")
+        await wait_until(lambda: self.event_log(MarketEvent.OrderCancelled), message="cancelled event")
+        await self.wait_done(resting)
+        await self.wait_in_sync()
+        self.assertEqual(1, len(self.event_log(MarketEvent.OrderCancelled)))
+        self.assertLessEqual(self.client.ws_connects_since(since, ACCOUNT_WS), 1)
+        self.assert_rest_budget(since)
+
     async def test_malformed_and_unknown_type_account_messages_are_skipped(self):
         """Malformed JSON, a JSON array, an object without data and an unknown type on the account stream are
         skipped: no reconnection, no REST storm, and the fills that follow are all counted once."""
