@@ -1,0 +1,118 @@
+"""Recovery after an interruption: reconciliation retries, funding read on reconnection, status-poll back-off.
+
+(The same behaviours are exercised end to end against the emulator in ``test/integration/test_fault_suite.py``.)
+"""
+import asyncio
+from decimal import Decimal
+from unittest.mock import AsyncMock, patch
+
+from aioresponses import aioresponses
+from bidict import bidict
+
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_account_messages as messages,
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_derivative as derivative_module,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (
+    ExtendedPerpetualDerivative,
+)
+from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from hummingbot.core.data_type.common import OrderType, PositionAction, TradeType
+from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.events import MarketEvent
+from test.hummingbot.connector.derivative.extended_perpetual.test_extended_perpetual_derivative import (
+    API_KEY,
+    ORDER_TS_MS,
+    STARK_PRIVATE_KEY,
+    STARK_PUBLIC_KEY,
+    VAULT_ID,
+    error,
+    load_market,
+    market_item,
+    ok,
+    regex,
+)
+from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+
+PAIR = "BTC-USD"
+
+
+class ReconciliationRecoveryTests(IsolatedAsyncioWrapperTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[PAIR])
+        self.exchange._set_trading_pair_symbol_map(bidict({PAIR: PAIR}))
+        self.exchange._set_current_timestamp(1640780000)
+        load_market(self.exchange, market_item())
+        self.fills = EventLogger()
+        self.exchange.add_listener(MarketEvent.OrderFilled, self.fills)
+        self.exchange.start_tracking_order(order_id="HBOT-B1", exchange_order_id="1001", trading_pair=PAIR,
+                                           trade_type=TradeType.BUY, price=Decimal("10000"), amount=Decimal("1"),
+                                           order_type=OrderType.LIMIT, position_action=PositionAction.OPEN)
+
+    def mock_account(self, mock_api: aioresponses):
+        order = {"id": 1001, "accountId": 1, "externalId": "HBOT-B1", "market": PAIR, "type": "LIMIT", "side": "BUY",
+                 "status": "PARTIALLY_FILLED", "price": "10000", "qty": "1", "filledQty": "0.4",
+                 "createdTime": ORDER_TS_MS, "updatedTime": ORDER_TS_MS + 1}
+        trade = {"id": 77, "accountId": 1, "market": PAIR, "orderId": 1001, "externalOrderId": "HBOT-B1",
+                 "side": "BUY", "price": "10000", "qty": "0.4", "fee": "1", "tradeType": "TRADE",
+                 "createdTime": ORDER_TS_MS, "isTaker": False}
+        balance = {"collateralName": "USD", "balance": "1000", "equity": "1000", "availableForTrade": "900"}
+        trades_url = regex(web_utils.private_rest_url(CONSTANTS.TRADES_PATH_URL))
+        mock_api.get(trades_url, status=503, body=error(503, "unavailable"))
+        mock_api.get(trades_url, body=ok([trade]), repeat=True)
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.OPEN_ORDERS_PATH_URL), r"(\?|$)"), body=ok([order]),
+                     repeat=True)
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.POSITIONS_PATH_URL)), body=ok([]), repeat=True)
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.BALANCE_PATH_URL)), body=ok(balance), repeat=True)
+
+    @aioresponses()
+    async def test_trades_that_could_not_be_read_are_retried_after_a_pause(self, mock_api):
+        self.mock_account(mock_api)
+        with patch.object(derivative_module, "RECONCILE_RETRY_DELAYS", (0.0,)):
+            self.exchange._process_reconcile_message(messages.parse_stream_message(
+                messages.reconcile_message("test")))
+            await asyncio.wait_for(self.exchange._reconcile_task, timeout=5)
+        self.assertEqual(["77"], [fill.exchange_trade_id for fill in self.fills.event_log])
+        self.assertEqual(Decimal("0.4"), self.exchange.in_flight_orders["HBOT-B1"].executed_amount_base)
+
+    @aioresponses()
+    async def test_a_reconnection_supersedes_a_running_reconciliation_and_schedules_a_funding_read(self, mock_api):
+        self.mock_account(mock_api)
+        marker = messages.parse_stream_message(messages.reconcile_message("test"))
+        with patch.object(derivative_module, "RECONCILE_RETRY_DELAYS", (10.0,)):
+            self.exchange._process_reconcile_message(marker)
+            first = self.exchange._reconcile_task
+            await asyncio.sleep(0.05)  # the first attempt fails on the trades and pauses 10 s
+            self.exchange._process_reconcile_message(marker)
+            await asyncio.wait_for(self.exchange._reconcile_task, timeout=5)
+            await asyncio.sleep(0)
+        self.assertTrue(first.cancelled())
+        self.assertEqual(["77"], [fill.exchange_trade_id for fill in self.fills.event_log])
+        self.assertEqual(self.exchange.current_timestamp + derivative_module.FUNDING_PAYMENT_POLL_DELAY,
+                         self.exchange._funding_poll_due)
+
+
+class StatusPollBackOffTests(IsolatedAsyncioWrapperTestCase):
+
+    async def test_failed_polls_wait_a_doubling_pause_and_a_success_resets_it(self):
+        exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[PAIR])
+        exchange._sleep = AsyncMock()
+        failing = AsyncMock(side_effect=IOError("unreachable"))
+        with patch.object(PerpetualDerivativePyBase, "_status_polling_loop_fetch_updates", failing):
+            for _ in range(7):
+                with self.assertRaises(IOError):
+                    await exchange._status_polling_loop_fetch_updates()
+        self.assertEqual([1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0], [c.args[0] for c in exchange._sleep.await_args_list])
+        with patch.object(PerpetualDerivativePyBase, "_status_polling_loop_fetch_updates", AsyncMock()):
+            await exchange._status_polling_loop_fetch_updates()
+        self.assertEqual(0, exchange._status_poll_failures)
