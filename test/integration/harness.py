@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest import mock
 
+import aiohttp
 import fast_stark_crypto
 
 from extended_emulator import Emulator, FeeRates
@@ -41,10 +42,10 @@ from hummingbot.core.clock import Clock
 from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType, PositionAction
 from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection
 from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
-from hummingbot.core.event.events import MarketEvent
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
 
 PAIR = "BTC-USD"
@@ -79,7 +80,8 @@ class CountingEmulator(Emulator):
             self.requests.append((time.monotonic(), request.method, request.path))
         return await super()._gatekeep(request)
 
-    def request_count(self, since: float = 0.0, path_contains: Optional[str] = None, method: Optional[str] = None) -> int:
+    def request_count(self, since: float = 0.0, path_contains: Optional[str] = None,
+                      method: Optional[str] = None) -> int:
         return sum(1 for t, m, p in self.requests
                    if t >= since and (path_contains is None or path_contains in p) and (method is None or m == method))
 
@@ -272,7 +274,6 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
         return bids, asks
 
     async def book_from_emulator_rest(self) -> Tuple[Dict[Decimal, Decimal], Dict[Decimal, Decimal]]:
-        import aiohttp
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{self.base_url}/api/v1/info/markets/{MARKET}/orderbook",
                                    headers={"User-Agent": "integration-test"}) as response:

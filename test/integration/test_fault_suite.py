@@ -8,7 +8,6 @@ import asyncio
 import time
 from decimal import Decimal
 
-from hummingbot.core.data_type.common import OrderType
 from hummingbot.core.event.events import MarketEvent
 from test.integration.harness import MARKET, PAIR, ConnectorTestCase, wait_until
 
