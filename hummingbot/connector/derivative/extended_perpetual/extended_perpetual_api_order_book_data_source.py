@@ -15,7 +15,6 @@ Update ids come from one per-data-source counter (the wire ``seq`` restarts at 1
 """
 import asyncio
 import itertools
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from hummingbot.connector.derivative.extended_perpetual import (
@@ -43,40 +42,26 @@ _SELL = float(TradeType.SELL.value)
 Level = Tuple[float, float]
 PairMessage = Tuple[str, Dict[str, Any]]  # (trading pair, stream payload) as queued by the stream tasks
 ORDER_BOOK_DIFF = OrderBookMessageType.DIFF
-apply_level_changes = markets.apply_level_changes  # pre-bound for the per-update hot path
-parse_order_book_stream_message = markets.parse_order_book_stream_message
+BOOK_MESSAGE_ERRORS = (markets.MarketDataFormatError, markets.BookDesyncError)
+# ``OrderBookMessage`` is a namedtuple whose ``__new__`` only passes its arguments on: ``tuple.__new__`` (what the
+# namedtuple's own ``_make`` calls) builds the identical message, minus the keyword-argument call (hot path)
+new_tuple = tuple.__new__
 
 
-class LocalOrderBook:
-    """The exchange's book for one pair, rebuilt from SNAPSHOT + additive DELTAs (prices as float, sizes Decimal)."""
+class LocalOrderBook(markets.AdditiveOrderBook):
+    """The exchange's book for one pair (exact: see ``AdditiveOrderBook``), and whether the stream built it."""
 
-    __slots__ = ("bids", "asks", "streamed", "awaiting_snapshot")
+    __slots__ = ("streamed",)
 
     def __init__(self):
-        self.bids: Dict[float, Decimal] = {}
-        self.asks: Dict[float, Decimal] = {}
+        super().__init__()
         self.streamed = False  # a stream SNAPSHOT was applied at least once
-        self.awaiting_snapshot = False  # out of sync: deltas are ignored until the next SNAPSHOT
 
-    def seed(self, bids: List[Tuple[float, Decimal]], asks: List[Tuple[float, Decimal]]):
-        """Record a REST snapshot handed to Hummingbot, so the next stream snapshot can clear what it lacks."""
-        self.bids = dict(bids)
-        self.asks = dict(asks)
-
-    def reset(self, update: markets.OrderBookStreamUpdate) -> Tuple[List[Level], List[Level]]:
-        """Replace the book; absolute levels to hand over, with 0 for each level the new book lacks."""
-        new_bids, new_asks = markets.snapshot_levels(update.bids), markets.snapshot_levels(update.asks)
-        bid_rows = [(price, 0.0) for price in self.bids if price not in new_bids]
-        ask_rows = [(price, 0.0) for price in self.asks if price not in new_asks]
-        bid_rows.extend((price, float(size)) for price, size in new_bids.items())
-        ask_rows.extend((price, float(size)) for price, size in new_asks.items())
-        self.bids, self.asks = new_bids, new_asks
-        self.streamed, self.awaiting_snapshot = True, False
-        return bid_rows, ask_rows
-
-    def rows(self) -> Tuple[List[Level], List[Level]]:
-        return ([(price, float(size)) for price, size in self.bids.items()],
-                [(price, float(size)) for price, size in self.asks.items()])
+    def replace(self, bid_levels: List[Dict[str, Any]],
+                ask_levels: List[Dict[str, Any]]) -> Tuple[List[Level], List[Level]]:
+        rows = super().replace(bid_levels, ask_levels)
+        self.streamed = True
+        return rows
 
 
 class StreamKind:
@@ -186,8 +171,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
 
     def _order_book_from_rest(self, local_book: LocalOrderBook, snapshot: OrderBookMessage) -> OrderBook:
         content = snapshot.content
-        local_book.seed([(price, Decimal(repr(qty))) for price, qty in content["bids"]],
-                        [(price, Decimal(repr(qty))) for price, qty in content["asks"]])
+        local_book.seed(content["bids"], content["asks"])
         return self._order_book_from_levels(content["bids"], content["asks"], snapshot.update_id)
 
     def _order_book_from_levels(self, bids: List[Level], asks: List[Level], update_id: int) -> OrderBook:
@@ -332,20 +316,16 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         if local_book is None:  # unsubscribed while the message was queued
             return
         try:
-            update = parse_order_book_stream_message(payload)
-            if update.is_snapshot:
-                bids, asks = local_book.reset(update)
-            elif local_book.awaiting_snapshot:
-                return
-            else:
-                bids = apply_level_changes(local_book.bids, update.bids)
-                asks = apply_level_changes(local_book.asks, update.asks)
-        except (markets.MarketDataFormatError, markets.BookDesyncError) as error:
+            applied = local_book.apply_message(payload)
+        except BOOK_MESSAGE_ERRORS as error:
             self._request_resync(trading_pair, local_book, error)
             return
-        message_queue.put_nowait(OrderBookMessage(ORDER_BOOK_DIFF, {
+        if applied is None:  # a delta while awaiting a snapshot
+            return
+        bids, asks, timestamp = applied
+        message_queue.put_nowait(new_tuple(OrderBookMessage, (ORDER_BOOK_DIFF, {
             "trading_pair": trading_pair, "update_id": next(self._update_ids), "bids": bids, "asks": asks,
-        }, timestamp=update.timestamp_ms * 1e-3))
+        }, timestamp)))
 
     def _request_resync(self, trading_pair: str, local_book: LocalOrderBook, error: Exception):
         """A book message that cannot be applied leaves a hole in the book: reconnect for a fresh snapshot."""

@@ -254,10 +254,10 @@ def parse_order_book_snapshot(payload: Mapping[str, Any]) -> OrderBookSnapshot:
 # ---------------------------------------------------------------- streams
 
 class OrderBookStreamUpdate(NamedTuple):
-    """One ``orderbooks`` stream message (a NamedTuple: immutable, and cheaper than a dataclass per update).
+    """One ``orderbooks`` stream message, as a value (for tools that look at the stream; the data source's hot path
+    reads the payload straight into an ``AdditiveOrderBook``, see ``AdditiveOrderBook.apply_message``).
 
-    ``bids``/``asks`` are the wire levels ``{p, q}``, decoded by ``snapshot_levels`` (absolute sizes) or
-    ``apply_level_changes`` (a delta's size changes) in the same pass that uses them.
+    ``bids``/``asks`` are the wire levels ``{p, q}``: absolute sizes in a SNAPSHOT, size changes in a DELTA.
     """
     market: str
     is_snapshot: bool
@@ -273,7 +273,6 @@ class BookDesyncError(ValueError):
 
 _ORDER_BOOK_KINDS = {ORDER_BOOK_SNAPSHOT: True, ORDER_BOOK_DELTA: False}
 _NO_LEVELS: List[Mapping[str, str]] = []
-_ZERO = Decimal("0")
 
 
 def parse_order_book_stream_message(payload: Mapping[str, Any]) -> OrderBookStreamUpdate:
@@ -286,43 +285,259 @@ def parse_order_book_stream_message(payload: Mapping[str, Any]) -> OrderBookStre
         raise MarketDataFormatError(f"malformed order book stream message: {error!r}") from error
 
 
-def snapshot_levels(levels: List[Mapping[str, str]]) -> Dict[float, Decimal]:
-    """A snapshot side: price (float) -> absolute size (Decimal), empty levels left out."""
-    try:
-        sizes = {float(level["p"]): Decimal(level["q"]) for level in levels}
-    except _PARSE_ERRORS as error:
-        raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
-    return {price: size for price, size in sizes.items() if size > _ZERO}
+MAX_SIZE_DECIMALS = 18  # a level size finer than 1e-18 is refused as malformed (Extended's size steps are coarser)
+_MAX_SIZE_EXPONENT = 30  # nor is a size of 1e31 or more plausible
+_FLOAT_EXACT_LIMIT = 10 ** 15  # float quantums stay below this: exact integers, 15 significant digits at most
+_FLOAT_LIMIT = float(_FLOAT_EXACT_LIMIT)
+_ROUNDER = 1.5 * 2.0 ** 52  # (y + _ROUNDER) - _ROUNDER is y rounded to an integer, for |y| < 2 ** 51
+_FLOAT_TEXT_DIGITS = 15  # a size text this short has at most 15 significant digits (DBL_DIG)
+_PRICE_CACHE_LIMIT = 1 << 14
+_prices: Dict[Any, float] = {}  # price text -> float: a pure memo (books keep touching the same prices)
+_INFINITY = float("inf")
+Level = Tuple[float, float]
 
 
-def apply_level_changes(side: Dict[float, Decimal], levels: List[Mapping[str, str]],
-                        _decimal=Decimal, _float=float, _zero=_ZERO) -> List[Tuple[float, float]]:
-    """Adds a delta side's size changes to ``side`` (exact Decimal sums; a level reaching zero is removed).
+def _price(text: Any) -> float:
+    """A level's price (a finite positive number) as a float, through the memo."""
+    price = _prices.get(text)
+    if price is None:
+        price = float(text)
+        if not 0.0 < price < _INFINITY:
+            raise MarketDataFormatError(f"order book price {text!r} is not a finite positive number")
+        if len(_prices) >= _PRICE_CACHE_LIMIT:
+            _prices.clear()
+        _prices[text] = price
+    return price
 
-    Returns ``(price, new absolute size)`` per touched price, 0.0 for a removed level. A malformed level raises
-    ``MarketDataFormatError`` and a negative size ``BookDesyncError``, ``side`` then being partly updated.
-    (Hot path: builtins pre-bound as defaults.)
+
+class AdditiveOrderBook:
+    """The exchange's book for one pair, rebuilt from stream SNAPSHOTs and additive DELTAs, exactly.
+
+    Prices are floats (what Hummingbot's book keys on; a price text is parsed once, see ``_price``). A size is an
+    exact integer count of the book's quantum ``10 ** -decimals``, so delta sums are integer sums: exact, like the
+    Decimal sums they replace, without a Decimal per level. ``decimals`` is set by each SNAPSHOT (the fewest its
+    sizes need) and widens (every held size multiplied, exactly) when a later size needs more; a size finer than
+    ``10 ** -MAX_SIZE_DECIMALS`` is refused as malformed.
+
+    The counts are floats holding integers below 10**15 (``exact_floats``: float sums of such integers are exact),
+    read straight from the text: ``x = float("-0.0125")``, ``n = round(x * 10 ** decimals)``, kept only if
+    ``n / 10 ** decimals == x`` for a text of at most 15 characters. Then both the text and ``n / 10 ** decimals``
+    are decimals of at most 15 significant digits with the same double, hence equal (DBL_DIG = 15): ``n`` is the
+    exact count. Any other text (longer, an exponent, finer than ``decimals``, zero) is read exactly by Decimal. A
+    book whose counts outgrow 10**15 switches to Python ints for good (exact at any size, slower; the switch
+    happening mid-delta costs one resynchronisation). Either way a size reaches Hummingbot as
+    ``count / 10 ** decimals``, correctly rounded: the float ``float(Decimal(text))`` gave, bit for bit.
+
+    Out of sync (``awaiting_snapshot``) the book ignores deltas until the next SNAPSHOT.
     """
-    rows = []
-    append, side_get = rows.append, side.get
-    try:
+
+    __slots__ = ("bids", "asks", "decimals", "unit", "float_unit", "exact_floats", "awaiting_snapshot")
+
+    def __init__(self):
+        self.bids: Dict[float, Any] = {}  # price -> count of quantums (float or int, see exact_floats)
+        self.asks: Dict[float, Any] = {}
+        self.awaiting_snapshot = False
+        self.exact_floats = True
+        self._set_decimals(0)
+
+    def _set_decimals(self, decimals: int):
+        self.decimals = decimals
+        self.unit = 10 ** decimals
+        self.float_unit = float(self.unit)  # exact: decimals <= 22
+
+    def _widen(self, decimals: int):
+        factor = 10 ** (decimals - self.decimals)
+        if self.exact_floats and any(size * factor >= _FLOAT_LIMIT for side in (self.bids, self.asks)
+                                     for size in side.values()):
+            self._to_integers()
+        for side in (self.bids, self.asks):
+            for price in side:
+                side[price] *= factor
+        self._set_decimals(decimals)
+
+    def _to_integers(self):
+        """From float counts to Python ints, for good (exact conversions: the floats hold integers)."""
+        self.exact_floats = False
+        for side in (self.bids, self.asks):
+            for price, size in side.items():
+                side[price] = int(size)
+
+    # ------------------------------------------------------------ sizes
+
+    def quantums(self, text: Any) -> int:
+        """The exact size of a level text as an int count of quantums (widening the book if it needs more)."""
+        if type(text) is str:
+            whole, _, fraction = text.partition(".")
+            digits = len(fraction)
+            if digits <= self.decimals and fraction.isdecimal():
+                return int(whole + fraction) * 10 ** (self.decimals - digits)
+        return self._exact_quantums(text)
+
+    def _exact_quantums(self, text: Any) -> int:
+        """The general case of ``quantums``: integers, exponents, more decimals than the book has (widens it)."""
+        if type(text) is not str:
+            raise MarketDataFormatError(f"order book size {text!r} is not a decimal string")
+        if text.isdecimal() or (text[:1] in "+-" and text[1:].isdecimal()):
+            return int(text) * self.unit
+        value = Decimal(text)
+        if not value.is_finite():
+            raise MarketDataFormatError(f"order book size {text!r} is not a finite number")
+        sign, digits, exponent = value.as_tuple()
+        if exponent > _MAX_SIZE_EXPONENT:
+            raise MarketDataFormatError(f"order book size {text!r} is implausibly large")
+        number, decimals = int("".join(map(str, digits))), -exponent
+        while decimals > self.decimals and number and number % 10 == 0:  # 1.50000 needs one decimal, not five
+            number, decimals = number // 10, decimals - 1
+        if not number:
+            return 0
+        if decimals > self.decimals:
+            if decimals > MAX_SIZE_DECIMALS:
+                raise MarketDataFormatError(f"order book size {text!r} has more than {MAX_SIZE_DECIMALS} decimals")
+            self._widen(decimals)
+        number *= 10 ** (self.decimals - decimals)
+        return -number if sign else number
+
+    def _float_change(self, text: Any) -> float:
+        """A delta size the inline float reading did not take, read exactly (it may widen the book); the book
+        having to leave exact floats for it is a resynchronisation (the delta is partly applied)."""
+        change = self._exact_quantums(text)
+        if self.exact_floats and -_FLOAT_EXACT_LIMIT < change < _FLOAT_EXACT_LIMIT:
+            return float(change)
+        self._outgrown_floats()
+
+    def _outgrown_floats(self):
+        if self.exact_floats:
+            self._to_integers()
+        raise BookDesyncError("sizes outgrew exact floats: continuing with Python ints from a fresh snapshot")
+
+    # ------------------------------------------------------------ messages
+
+    def apply_message(self, payload: Mapping[str, Any]) -> Optional[Tuple[List[Level], List[Level], float]]:
+        """A stream message applied: ``(bid rows, ask rows, timestamp in seconds)``, rows being the absolute
+        ``(price, size)`` of every touched price (0.0 = removed); None for a delta ignored while out of sync.
+
+        A DELTA adds its size changes to the levels (a level reaching zero is removed). A SNAPSHOT replaces the book
+        (rows: its levels, plus 0.0 for each held level it lacks) and ends ``awaiting_snapshot``. Raises
+        ``MarketDataFormatError`` (malformed) or ``BookDesyncError`` (a level below zero); the book is then partly
+        updated, only a SNAPSHOT makes it whole again.
+        """
+        try:
+            data, timestamp, kind = payload["data"], payload["ts"] * 1e-3, payload["type"]
+            data["m"]  # noqa: B018 (documented field: a message without it is malformed)
+            bid_levels, ask_levels = data.get("b") or _NO_LEVELS, data.get("a") or _NO_LEVELS
+        except _PARSE_ERRORS as error:
+            raise MarketDataFormatError(f"malformed order book stream message: {error!r}") from error
+        if kind != ORDER_BOOK_DELTA:
+            if kind == ORDER_BOOK_SNAPSHOT:
+                return (*self.replace(bid_levels, ask_levels), timestamp)
+            raise MarketDataFormatError(f"unknown order book message type {kind!r}")
+        if self.awaiting_snapshot:
+            return None
+        try:
+            if self.exact_floats:
+                return self._add_float_changes(bid_levels, ask_levels, timestamp)
+            return self._add_int_changes(self.bids, bid_levels), self._add_int_changes(self.asks, ask_levels), timestamp
+        except BookDesyncError:
+            raise
+        except _PARSE_ERRORS as error:
+            raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
+
+    def _add_float_changes(self, bid_levels: List[Mapping[str, str]], ask_levels: List[Mapping[str, str]],
+                           timestamp: float, _float=float, _len=len, _rounder=_ROUNDER, _limit=_FLOAT_LIMIT,
+                           _digits=_FLOAT_TEXT_DIGITS) -> Tuple[List[Level], List[Level], float]:
+        """A delta's sides added in float counts: the per-update hot path, kept flat (see the class docstring)."""
+        bid_rows: List[Level] = []
+        ask_rows: List[Level] = []
+        prices_get, unit = _prices.get, self.float_unit
+        for side, levels, append in ((self.bids, bid_levels, bid_rows.append), (self.asks, ask_levels, ask_rows.append)):
+            held_size = side.get
+            for level in levels:
+                text = level["p"]
+                price = prices_get(text)
+                if price is None:
+                    price = _price(text)
+                text = level["q"]
+                x = _float(text)
+                change = (x * unit + _rounder) - _rounder
+                if change / unit != x or not change or _len(text) > _digits or not -_limit < change < _limit:
+                    change = self._float_change(text)
+                    unit = self.float_unit  # it may have widened
+                size = held_size(price, 0.0) + change
+                if 0.0 < size < _limit:
+                    side[price] = size
+                    append((price, size / unit))
+                elif size <= 0.0:
+                    side.pop(price, None)
+                    append((price, 0.0))
+                    if size:
+                        raise BookDesyncError(f"level {price} went to {Decimal(int(size)).scaleb(-self.decimals)}")
+                else:
+                    self._outgrown_floats()
+        return bid_rows, ask_rows, timestamp
+
+    def _add_int_changes(self, side: Dict[float, int], levels: List[Mapping[str, str]]) -> List[Level]:
+        """A delta side added to ``side`` in int counts (books whose counts outgrew exact floats)."""
+        rows: List[Level] = []
+        append, held_size, quantums = rows.append, side.get, self.quantums
         for level in levels:
-            price, change = _float(level["p"]), level["q"]
-            held = side_get(price)
-            size = _decimal(change) if held is None else held + _decimal(change)
-            if size > _zero:
+            price = _price(level["p"])
+            size = held_size(price, 0) + quantums(level["q"])
+            if size > 0:
                 side[price] = size
-                append((price, _float(change) if held is None else _float(size)))
+                append((price, size / self.unit))
             else:
                 side.pop(price, None)
                 append((price, 0.0))
-                if size < _zero:
-                    raise BookDesyncError(f"level {price} went to {size}")
-    except BookDesyncError:
-        raise
-    except _PARSE_ERRORS as error:
-        raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
-    return rows
+                if size:
+                    raise BookDesyncError(f"level {price} went to {Decimal(size).scaleb(-self.decimals)}")
+        return rows
+
+    def _absolute_sizes(self, bid_levels: List[Mapping[str, Any]], ask_levels: List[Mapping[str, Any]],
+                        keep_empty: bool) -> Tuple[Dict[float, Any], Dict[float, Any]]:
+        """A new book's sides from absolute levels ``{p, q}``: decimals and number type chosen afresh for them."""
+        self.bids, self.asks, self.exact_floats = {}, {}, True
+        self._set_decimals(0)
+        try:
+            while True:
+                decimals, quantums = self.decimals, self.quantums
+                sides = [{_price(level["p"]): quantums(level["q"]) for level in levels}
+                         for levels in (bid_levels, ask_levels)]
+                if self.decimals == decimals:  # else a size widened the book: read again at the final scale
+                    break
+        except _PARSE_ERRORS as error:
+            raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
+        if not keep_empty:
+            sides = [{price: size for price, size in side.items() if size > 0} for side in sides]
+        if all(-_FLOAT_EXACT_LIMIT < size < _FLOAT_EXACT_LIMIT for side in sides for size in side.values()):
+            sides = [{price: float(size) for price, size in side.items()} for side in sides]
+        else:
+            self.exact_floats = False
+        return sides[0], sides[1]
+
+    def replace(self, bid_levels: List[Mapping[str, Any]],
+                ask_levels: List[Mapping[str, Any]]) -> Tuple[List[Level], List[Level]]:
+        """Replaces the book by absolute levels; the rows to hand over, with 0.0 for each level the new book lacks."""
+        old_bids, old_asks = self.bids, self.asks
+        new_bids, new_asks = self._absolute_sizes(bid_levels, ask_levels, keep_empty=False)
+        unit = self.unit
+        bid_rows = [(price, 0.0) for price in old_bids if price not in new_bids]
+        ask_rows = [(price, 0.0) for price in old_asks if price not in new_asks]
+        bid_rows.extend((price, size / unit) for price, size in new_bids.items())
+        ask_rows.extend((price, size / unit) for price, size in new_asks.items())
+        self.bids, self.asks, self.awaiting_snapshot = new_bids, new_asks, False
+        return bid_rows, ask_rows
+
+    def seed(self, bids: List[Level], asks: List[Level]):
+        """Records levels Hummingbot got another way (a REST snapshot), so the next SNAPSHOT can clear what it lacks."""
+        self.bids, self.asks = self._absolute_sizes([{"p": price, "q": repr(size)} for price, size in bids],
+                                                    [{"p": price, "q": repr(size)} for price, size in asks],
+                                                    keep_empty=True)
+
+    def rows(self) -> Tuple[List[Level], List[Level]]:
+        """The whole book as ``(price, size)`` rows."""
+        unit = self.unit
+        return ([(price, size / unit) for price, size in self.bids.items()],
+                [(price, size / unit) for price, size in self.asks.items()])
 
 
 @dataclass(frozen=True)

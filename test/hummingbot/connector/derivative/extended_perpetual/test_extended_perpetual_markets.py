@@ -238,31 +238,156 @@ class OrderBookParsingTests(unittest.TestCase):
         update = markets.parse_order_book_stream_message(DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
         self.assertTrue(update.is_snapshot)
         self.assertEqual((1, 1701563440000, "BTC-USD"), (update.seq, update.timestamp_ms, update.market))
-        self.assertEqual({25670.0: Decimal("0.1")}, markets.snapshot_levels(update.bids))
-        delta = markets.parse_order_book_stream_message(
-            {"ts": 1, "type": "DELTA", "seq": 2, "data": {"m": "BTC-USD", "b": [{"p": "25670", "q": "-0.1"}]}})
-        self.assertFalse(delta.is_snapshot)
-        self.assertEqual([], delta.asks)
+        book = markets.AdditiveOrderBook()
+        self.assertEqual(([(25670.0, 0.1)], [(25770.0, 0.1)], 1701563440.0),
+                         book.apply_message(DOC_ORDER_BOOK_SNAPSHOT_MESSAGE))
+        delta = {"ts": 1, "type": "DELTA", "seq": 2, "data": {"m": "BTC-USD", "b": [{"p": "25670", "q": "-0.1"}]}}
+        self.assertFalse(markets.parse_order_book_stream_message(delta).is_snapshot)
+        self.assertEqual([], markets.parse_order_book_stream_message(delta).asks)
+        self.assertEqual(([(25670.0, 0.0)], [], 0.001), book.apply_message(delta))
+        self.assertEqual(([], [(25770.0, 0.1)]), book.rows())
 
     def test_delta_sizes_are_added_exactly_and_a_level_reaching_zero_is_removed(self):
-        side = {25670.0: Decimal("0.1"), 25660.0: Decimal("1")}
-        rows = markets.apply_level_changes(side, [{"p": "25670", "q": "0.2"}, {"p": "25670", "q": "-0.3"},
-                                                  {"p": "25650.5", "q": "2"}, {"p": "25660", "q": "-0.25"}])
-        self.assertEqual([(25670.0, 0.3), (25670.0, 0.0), (25650.5, 2.0), (25660.0, 0.75)], rows)
-        self.assertEqual({25660.0: Decimal("0.75"), 25650.5: Decimal("2")}, side)
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("25670", "0.1"), ("25660", "1")]))
+        bids, asks, _ = book.apply_message(book_message(bids=[("25670", "0.2"), ("25670", "-0.3"), ("25650.5", "2"),
+                                                              ("25660", "-0.25")]))
+        self.assertEqual([(25670.0, 0.3), (25670.0, 0.0), (25650.5, 2.0), (25660.0, 0.75)], bids)
+        self.assertEqual(([(25660.0, 0.75), (25650.5, 2.0)], []), book.rows())
 
     def test_delta_taking_a_level_below_zero_is_a_desync(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("25670", "0.1")]))
         with self.assertRaises(markets.BookDesyncError):
-            markets.apply_level_changes({25670.0: Decimal("0.1")}, [{"p": "25670", "q": "-0.2"}])
+            book.apply_message(book_message(bids=[("25670", "-0.2")]))
+
+    def test_a_delta_while_awaiting_a_snapshot_is_ignored_and_a_snapshot_clears_what_it_lacks(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("100", "1"), ("99", "2")], asks=[("101", "1")]))
+        book.awaiting_snapshot = True
+        self.assertIsNone(book.apply_message(book_message(bids=[("100", "1")])))
+        bids, asks, _ = book.apply_message(book_message("SNAPSHOT", bids=[("99", "3")]))
+        self.assertEqual(([(100.0, 0.0), (99.0, 3.0)], [(101.0, 0.0)]), (bids, asks))
+        self.assertFalse(book.awaiting_snapshot)
 
     def test_stream_messages_of_unknown_type_or_missing_fields_are_rejected(self):
         for payload in ({**DOC_ORDER_BOOK_SNAPSHOT_MESSAGE, "type": "FULL"}, {"type": "DELTA", "seq": 2, "ts": 1}):
             with self.assertRaises(markets.MarketDataFormatError):
                 markets.parse_order_book_stream_message(payload)
+            with self.assertRaises(markets.MarketDataFormatError):
+                markets.AdditiveOrderBook().apply_message(payload)
+        for levels in ([{"p": "x", "q": "1"}], [{"p": "1"}], [{"q": "1"}], [{"p": "nan", "q": "1"}],
+                       [{"p": "0", "q": "1"}], [{"p": "1", "q": "abc"}], [{"p": "1", "q": "nan"}],
+                       [{"p": "1", "q": "inf"}], [{"p": "1", "q": "-Infinity"}], [{"p": "1", "q": 1}],
+                       [{"p": "1", "q": 0.5}], [{"p": "1", "q": None}], [{"p": "1", "q": "1.2.3"}],
+                       [{"p": "1", "q": ".\t5"}], [{"p": "1", "q": "1e40"}], ["1"]):
+            for kind in ("SNAPSHOT", "DELTA"):
+                with self.subTest(levels=levels, kind=kind), self.assertRaises(markets.MarketDataFormatError):
+                    markets.AdditiveOrderBook().apply_message(
+                        {"ts": 1, "type": kind, "seq": 1, "data": {"m": "BTC-USD", "b": levels}})
+
+
+def book_message(kind="DELTA", bids=(), asks=()):
+    return {"ts": 1, "type": kind, "seq": 1, "data": {"m": "BTC-USD", "b": [{"p": p, "q": q} for p, q in bids],
+                                                      "a": [{"p": p, "q": q} for p, q in asks]}}
+
+
+class ExactOrderBookTests(unittest.TestCase):
+    """The book's sums are exact decimal sums and the floats handed out are ``float(Decimal)`` of them."""
+
+    def reference_rows(self, reference, levels):
+        rows = []
+        for price, change in levels:
+            size = reference.get(float(price), Decimal(0)) + Decimal(change)
+            if size > 0:
+                reference[float(price)] = size
+            else:
+                reference.pop(float(price), None)
+            rows.append((float(price), float(size) if size > 0 else 0.0))
+        return rows
+
+    def assert_same_book(self, reference, book):
+        self.assertEqual([(price, float(size)) for price, size in reference.items()], book.rows()[0])
+        self.assertEqual(reference, {price: Decimal(int(size)).scaleb(-book.decimals)
+                                     for price, size in book.bids.items()})
+
+    def test_random_deltas_match_decimal_arithmetic_bit_for_bit(self):
+        import random
+        rng = random.Random(5)
+        for decimals in (0, 1, 3, 5, 8):
+            book, reference = markets.AdditiveOrderBook(), {}
+            book.apply_message(book_message("SNAPSHOT"))
+            for _ in range(300):
+                levels, pending = [], dict(reference)
+                for _ in range(rng.randint(0, 4)):
+                    price = str(Decimal(rng.randint(1, 40)) / 2)
+                    held = pending.get(float(price), Decimal(0))
+                    new = Decimal(rng.randint(0, 10 ** 6)).scaleb(-rng.randint(0, decimals)) if rng.random() > 0.3 \
+                        else Decimal(0)
+                    pending[float(price)], change = new, new - held
+                    text = rng.choice([str(change), f"{change:f}", f"{change:.{decimals + 2}f}", f"{change:E}"])
+                    levels.append((price, text))
+                bids, _, _ = book.apply_message(book_message(bids=levels))
+                self.assertEqual(self.reference_rows(reference, levels), bids)
+            self.assert_same_book(reference, book)
+
+    def test_finer_sizes_widen_the_book_exactly(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "1.5")]))
+        self.assertEqual(1, book.decimals)
+        bids, _, _ = book.apply_message(book_message(bids=[("10", "0.00000001"), ("11", "2"), ("12", "1e-3"),
+                                                           ("13", "0.250000000000000000000"), ("14", " 7.5 ")]))
+        self.assertEqual([(10.0, 1.50000001), (11.0, 2.0), (12.0, 0.001), (13.0, 0.25), (14.0, 7.5)], bids)
+        self.assertEqual(8, book.decimals)
+        bids, _, _ = book.apply_message(book_message(bids=[("10", "-0.00000001"), ("10", "-1.5")]))
+        self.assertEqual([(10.0, 1.5), (10.0, 0.0)], bids)
+
+    def test_a_long_text_is_read_exactly_not_through_a_float(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "0.123")]))
+        # 0.1230000000000000001 and 0.123 are the same double, not the same size: 19 decimals is beyond the limit
         with self.assertRaises(markets.MarketDataFormatError):
-            markets.apply_level_changes({}, [{"p": "x", "q": "1"}])
-        with self.assertRaises(markets.MarketDataFormatError):
-            markets.snapshot_levels([{"p": "1"}])
+            book.apply_message(book_message(bids=[("10", "0.1230000000000000001")]))
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "0.123")]))
+        bids, _, _ = book.apply_message(book_message(bids=[("10", "0.000000000000001"), ("10", "-0.000000000000001")]))
+        self.assertEqual([(10.0, float(Decimal("0.123000000000001"))), (10.0, 0.123)], bids)
+        self.assertEqual(15, book.decimals)
+
+    def test_more_decimals_than_allowed_or_an_underflowing_size_is_malformed(self):
+        for text in ("0." + "0" * markets.MAX_SIZE_DECIMALS + "1", "1e-400", "-1e-19"):
+            book = markets.AdditiveOrderBook()
+            book.apply_message(book_message("SNAPSHOT", bids=[("10", "1")]))
+            with self.subTest(text=text), self.assertRaises(markets.MarketDataFormatError):
+                book.apply_message(book_message(bids=[("10", text)]))
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "1")]))
+        self.assertEqual(([(10.0, 1.0)], [], 0.001), book.apply_message(book_message(bids=[("10", "0.000")])))
+
+    def test_counts_outgrowing_exact_floats_resynchronise_into_python_ints(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "0.00000001")]))
+        self.assertTrue(book.exact_floats)
+        with self.assertRaises(markets.BookDesyncError):
+            book.apply_message(book_message(bids=[("11", "90000000")]))  # 9e15 quantums of 1e-8
+        self.assertFalse(book.exact_floats)
+        huge = "123456789012345678.12345678"
+        bids, _, _ = book.apply_message(book_message("SNAPSHOT", bids=[("10", huge), ("11", "0.00000001")]))
+        self.assertFalse(book.exact_floats)
+        self.assertEqual([(10.0, float(Decimal(huge))), (11.0, 1e-08)], bids)
+        bids, _, _ = book.apply_message(book_message(bids=[("10", "0.00000001"), ("10", "-" + huge)]))
+        self.assertEqual([(10.0, float(Decimal(huge) + Decimal("0.00000001"))), (10.0, 0.00000001)], bids)
+        self.assertEqual({10.0: 1, 11.0: 1}, book.bids)
+        book.apply_message(book_message("SNAPSHOT", bids=[("10", "1.5")]))  # a fitting snapshot: floats again
+        self.assertTrue(book.exact_floats)
+        self.assertEqual(({10.0: 15.0}, 1), (book.bids, book.decimals))
+
+    def test_a_rest_seed_keeps_its_levels_for_the_next_snapshot_to_clear(self):
+        book = markets.AdditiveOrderBook()
+        book.seed([(100.0, 0.04852), (99.0, 1e-05)], [(101.0, 0.0)])
+        self.assertEqual(([(100.0, 0.04852), (99.0, 1e-05)], [(101.0, 0.0)]), book.rows())
+        bids, asks, _ = book.apply_message(book_message("SNAPSHOT", bids=[("100", "1")]))
+        self.assertEqual(([(99.0, 0.0), (100.0, 1.0)], [(101.0, 0.0)]), (bids, asks))
 
 
 class StreamParsingTests(unittest.TestCase):
