@@ -54,8 +54,8 @@ _STREAM_FILL_GRACE_SECONDS = 3.0
 # A reconciliation part that failed is retried after these pauses: with a live stream the status polling runs only
 # every LONG_POLL_INTERVAL (2 min), so a fill lost with a socket would otherwise stay missing that long.
 RECONCILE_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
-# A failed status poll is retried by Hummingbot every 0.5 s (4 requests each): while Extended is unreachable or
-# failing, the retries are spaced by a growing pause instead (1 s doubling up to 30 s).
+# A failed status poll (4 requests) or trading-rules refresh is retried by Hummingbot every 0.5 s: while Extended is
+# unreachable or failing, the retries are spaced by a growing pause instead (1 s doubling up to 30 s).
 STATUS_POLL_RETRY_INITIAL = 1.0
 STATUS_POLL_RETRY_MAX = 30.0
 STATUS_REJECTED = "REJECTED"
@@ -340,6 +340,25 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Any):
         self._set_trading_pair_symbol_map(markets.symbol_map_from_markets(markets.parse_markets(exchange_info)))
 
+    async def _trading_rules_polling_loop(self):
+        """As the base class (every TRADING_RULES_INTERVAL), with failures retried after a growing pause."""
+        failures = 0
+        while True:
+            try:
+                await self._update_trading_rules()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                pause = _retry_pause(failures)
+                self.logger().network(f"Unexpected error while fetching trading rules; retrying in {pause:g} s.",
+                                      exc_info=True, app_warning_msg=f"Could not fetch new trading rules from "
+                                                                     f"{self.name_cap}. Check network connection.")
+                await self._sleep(pause)
+                continue
+            failures = 0
+            await self._sleep(self.TRADING_RULES_INTERVAL)
+
     async def _format_trading_rules(self, exchange_info_dict: Any) -> List[TradingRule]:
         """Trading rules and the per-market order specs (market limits + signing constants), built once."""
         items = markets.response_data(exchange_info_dict)
@@ -615,7 +634,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             raise
         except Exception:
             self._status_poll_failures += 1
-            pause = min(STATUS_POLL_RETRY_INITIAL * 2 ** (self._status_poll_failures - 1), STATUS_POLL_RETRY_MAX)
+            pause = _retry_pause(self._status_poll_failures)
             self.logger().warning(f"The Extended status poll failed ({self._status_poll_failures} in a row); "
                                   f"retrying in {pause:g} s.")
             await self._sleep(pause)
@@ -954,6 +973,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         for item in items:
             ids = self._open_orders_by_market.setdefault(item.market, set())
             (ids.add if item.is_open else ids.discard)(item.order_id)
+
+
+def _retry_pause(failures_in_a_row: int) -> float:
+    return min(STATUS_POLL_RETRY_INITIAL * 2 ** (failures_in_a_row - 1), STATUS_POLL_RETRY_MAX)
 
 
 def _to_tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:

@@ -116,3 +116,16 @@ class StatusPollBackOffTests(IsolatedAsyncioWrapperTestCase):
         with patch.object(PerpetualDerivativePyBase, "_status_polling_loop_fetch_updates", AsyncMock()):
             await exchange._status_polling_loop_fetch_updates()
         self.assertEqual(0, exchange._status_poll_failures)
+
+    async def test_failed_trading_rules_refreshes_wait_a_doubling_pause(self):
+        exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[PAIR])
+        outcomes = [IOError("unreachable")] * 3 + [None, IOError("unreachable"), asyncio.CancelledError()]
+        exchange._update_trading_rules = AsyncMock(side_effect=outcomes)
+        exchange._sleep = AsyncMock()
+        with self.assertRaises(asyncio.CancelledError):
+            await exchange._trading_rules_polling_loop()
+        self.assertEqual([1.0, 2.0, 4.0, exchange.TRADING_RULES_INTERVAL, 1.0],
+                         [c.args[0] for c in exchange._sleep.await_args_list])
