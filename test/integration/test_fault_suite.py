@@ -142,6 +142,14 @@ class AccountStreamFaultTests(FaultTestCase):
 
 class PublicStreamFaultTests(FaultTestCase):
 
+    async def test_book_equals_the_emulator_book_without_faults(self):
+        """Baseline: the tracker's book follows the emulator's through market steps and trades."""
+        for _ in range(5):
+            self.emu.step_market()
+        self.market(True, QTY)
+        await wait_until(lambda: self.ledger()["trades"], message="trade")
+        await self.wait_book_equals_emulator()
+
     async def test_order_book_seq_gap_resyncs_the_book(self):
         """A skipped ``seq`` on the order book stream: one reconnection, a fresh snapshot, and the tracker's book
         equals the emulator's after the book keeps moving."""
@@ -349,6 +357,19 @@ class RestartFaultTests(FaultTestCase):
         await self.wait_book_equals_emulator()
         self.assertEqual(Decimal("0.02"), self.connector_position())
         self.assertLessEqual(self.client.ws_connects_since(since), 2 * sockets)
+        self.assert_rest_budget(since)
+
+    async def test_emulator_restarts_right_after_fills(self):
+        """Fills happen and the emulator restarts before their messages are written out: the fills are recovered
+        from REST after the reconnection, each once."""
+        oid, price = await self.resting_buy()
+        since = time.monotonic()
+        self.mm_trade("SELL", PART, price)
+        self.mm_trade("SELL", REST, price)
+        await self.emu.restart()
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="completed")
+        await self.wait_in_sync()
+        self.assertEqual(2, len(self.fills()))
         self.assert_rest_budget(since)
 
     async def test_emulator_down_for_two_seconds_no_hot_loop(self):

@@ -133,6 +133,23 @@ class OrderLifecycleTests(ConnectorTestCase):
         self.assertEqual(1, len(self.event_log(MarketEvent.FundingPaymentCompleted)) - initial_events)
         await self.wait_in_sync()
 
+    async def test_short_position_receives_positive_funding(self):
+        """A short pays nothing when the rate is positive: it receives. The event amount is positive and equals the
+        ledger payment; the position is negative on both sides."""
+        self.emu.set_funding_rate(MARKET, Decimal("0.0005"))
+        opened = self.market(False, QTY)
+        await self.wait_ledger_status(opened, "FILLED")
+        await wait_until(lambda: self.connector_position() == -QTY, message="short position opened")
+        before = len(self.event_log(MarketEvent.FundingPaymentCompleted))
+        payments = self.emu.run_funding()
+        await wait_until(lambda: len(self.event_log(MarketEvent.FundingPaymentCompleted)) > before,
+                         message="funding payment event")
+        event = self.event_log(MarketEvent.FundingPaymentCompleted)[-1]
+        self.assertGreater(event.amount, 0)
+        self.assertEqual(-Decimal(payments[0]["fundingFee"]), event.amount)  # the emulator books a receipt < 0
+        await self.wait_in_sync()
+        self.assertEqual(-QTY, self.ledger_position())
+
     async def test_balance_and_position_equal_the_ledger_after_trading(self):
         """Several fills both ways (maker and taker): the connector's fills, position, entry price and balance
         equal the ledger's."""
