@@ -412,7 +412,9 @@ class AdditiveOrderBook:
 
     # ------------------------------------------------------------ messages
 
-    def apply_message(self, payload: Mapping[str, Any]) -> Optional[Tuple[List[Level], List[Level], float]]:
+    def apply_message(self, payload: Mapping[str, Any], _float=float, _len=len, _rounder=_ROUNDER,
+                      _limit=_FLOAT_LIMIT, _squared_limit=_FLOAT_LIMIT * _FLOAT_LIMIT,
+                      _digits=_FLOAT_TEXT_DIGITS) -> Optional[Tuple[List[Level], List[Level], float]]:
         """A stream message applied: ``(bid rows, ask rows, timestamp in seconds)``, rows being the absolute
         ``(price, size)`` of every touched price (0.0 = removed); None for a delta ignored while out of sync.
 
@@ -420,6 +422,9 @@ class AdditiveOrderBook:
         (rows: its levels, plus 0.0 for each held level it lacks) and ends ``awaiting_snapshot``. Raises
         ``MarketDataFormatError`` (malformed) or ``BookDesyncError`` (a level below zero); the book is then partly
         updated, only a SNAPSHOT makes it whole again.
+
+        The per-update hot path, kept flat: a delta's levels are added here in float counts (see the class
+        docstring; the underscore arguments are pre-bound constants), or by ``_add_int_changes`` in int counts.
         """
         try:
             data, timestamp, kind = payload["data"], payload["ts"] * 1e-3, payload["type"]
@@ -433,33 +438,23 @@ class AdditiveOrderBook:
             raise MarketDataFormatError(f"unknown order book message type {kind!r}")
         if self.awaiting_snapshot:
             return None
-        try:
-            if self.exact_floats:
-                return self._add_float_changes(bid_levels, ask_levels, timestamp)
-            return self._add_int_changes(self.bids, bid_levels), self._add_int_changes(self.asks, ask_levels), timestamp
-        except BookDesyncError:
-            raise
-        except _PARSE_ERRORS as error:
-            raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
-
-    def _add_float_changes(self, bid_levels: List[Mapping[str, str]], ask_levels: List[Mapping[str, str]],
-                           timestamp: float, _float=float, _len=len, _rounder=_ROUNDER, _limit=_FLOAT_LIMIT,
-                           _digits=_FLOAT_TEXT_DIGITS) -> Tuple[List[Level], List[Level], float]:
-        """A delta's sides added in float counts: the per-update hot path, kept flat (see the class docstring)."""
         bid_rows: List[Level] = []
         ask_rows: List[Level] = []
-        prices_get, unit = _prices.get, self.float_unit
-        for side, levels, append in ((self.bids, bid_levels, bid_rows.append), (self.asks, ask_levels, ask_rows.append)):
-            held_size = side.get
-            for level in levels:
+        try:
+            if not self.exact_floats:
+                return self._add_int_changes(self.bids, bid_levels), self._add_int_changes(self.asks, ask_levels), \
+                    timestamp
+            prices_get, unit = _prices.get, self.float_unit
+            side = self.bids  # (the bids and asks loops are one loop, unrolled)
+            held_size, append = side.get, bid_rows.append
+            for level in bid_levels:
                 text = level["p"]
-                price = prices_get(text)
-                if price is None:
-                    price = _price(text)
+                price = prices_get(text) or _price(text)
                 text = level["q"]
                 x = _float(text)
-                change = (x * unit + _rounder) - _rounder
-                if change / unit != x or not change or _len(text) > _digits or not -_limit < change < _limit:
+                change = (x * unit + _rounder) - _rounder  # x * 10**decimals rounded to an integer
+                # exact only if it gives x back, from a text of at most 15 digits, as a nonzero count < 10**15
+                if change / unit != x or _len(text) > _digits or not 0.0 < change * change < _squared_limit:
                     change = self._float_change(text)
                     unit = self.float_unit  # it may have widened
                 size = held_size(price, 0.0) + change
@@ -473,6 +468,33 @@ class AdditiveOrderBook:
                         raise BookDesyncError(f"level {price} went to {Decimal(int(size)).scaleb(-self.decimals)}")
                 else:
                     self._outgrown_floats()
+            side = self.asks
+            held_size, append = side.get, ask_rows.append
+            for level in ask_levels:
+                text = level["p"]
+                price = prices_get(text) or _price(text)
+                text = level["q"]
+                x = _float(text)
+                change = (x * unit + _rounder) - _rounder  # x * 10**decimals rounded to an integer
+                # exact only if it gives x back, from a text of at most 15 digits, as a nonzero count < 10**15
+                if change / unit != x or _len(text) > _digits or not 0.0 < change * change < _squared_limit:
+                    change = self._float_change(text)
+                    unit = self.float_unit  # it may have widened
+                size = held_size(price, 0.0) + change
+                if 0.0 < size < _limit:
+                    side[price] = size
+                    append((price, size / unit))
+                elif size <= 0.0:
+                    side.pop(price, None)
+                    append((price, 0.0))
+                    if size:
+                        raise BookDesyncError(f"level {price} went to {Decimal(int(size)).scaleb(-self.decimals)}")
+                else:
+                    self._outgrown_floats()
+        except BookDesyncError:
+            raise
+        except _PARSE_ERRORS as error:
+            raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
         return bid_rows, ask_rows, timestamp
 
     def _add_int_changes(self, side: Dict[float, int], levels: List[Mapping[str, str]]) -> List[Level]:
@@ -494,7 +516,9 @@ class AdditiveOrderBook:
 
     def _absolute_sizes(self, bid_levels: List[Mapping[str, Any]], ask_levels: List[Mapping[str, Any]],
                         keep_empty: bool) -> Tuple[Dict[float, Any], Dict[float, Any]]:
-        """A new book's sides from absolute levels ``{p, q}``: decimals and number type chosen afresh for them."""
+        """A new book's sides from absolute levels ``{p, q}``: decimals and number type chosen afresh for them.
+        (Malformed levels leave the book as it was: its prices are what the next snapshot must clear.)"""
+        held = self.bids, self.asks, self.decimals, self.exact_floats
         self.bids, self.asks, self.exact_floats = {}, {}, True
         self._set_decimals(0)
         try:
@@ -505,6 +529,8 @@ class AdditiveOrderBook:
                 if self.decimals == decimals:  # else a size widened the book: read again at the final scale
                     break
         except _PARSE_ERRORS as error:
+            self.bids, self.asks, decimals, self.exact_floats = held
+            self._set_decimals(decimals)
             raise MarketDataFormatError(f"malformed order book level: {error!r}") from error
         if not keep_empty:
             sides = [{price: size for price, size in side.items() if size > 0} for side in sides]

@@ -298,6 +298,20 @@ class OrderBookStreamTests(DataSourceTestBase):
             await self.socket("/orderbooks/BTC-USD", index=1)
         self.assertEqual(1, self.output["diff"].qsize())  # only the snapshot: nothing built on the bad book
 
+    async def test_sizes_finer_than_the_book_are_added_exactly_and_too_fine_ones_resynchronise(self):
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        order_book = OrderBook()
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE,
+                        book_message(2, bids=[("25670", "0.00000001"), ("25670", "-0.10000001")],
+                                     asks=[("25770", "1e-3"), ("25780", "1234567.1234")]))
+        await self.diffs_applied(order_book, 2)
+        self.assertEqual(({}, {25770.0: 0.101, 25780.0: 1234567.1234}), book_levels(order_book))
+        with self.assertLogs(level="WARNING"):
+            await self.send(socket, book_message(3, asks=[("25770", "0.0000000000000000001")]))
+            await self.socket("/orderbooks/BTC-USD", index=1)
+        self.assertTrue(self.output["diff"].empty())
+
     async def test_new_order_book_after_streaming_is_the_streamed_book(self):
         self.start_listening()
         socket = await self.socket("/orderbooks/BTC-USD")

@@ -382,6 +382,15 @@ class ExactOrderBookTests(unittest.TestCase):
         self.assertTrue(book.exact_floats)
         self.assertEqual(({10.0: 15.0}, 1), (book.bids, book.decimals))
 
+    def test_a_malformed_snapshot_leaves_the_book_for_the_next_one_to_clear(self):
+        book = markets.AdditiveOrderBook()
+        book.apply_message(book_message("SNAPSHOT", bids=[("100", "1.5")], asks=[("101", "2")]))
+        with self.assertRaises(markets.MarketDataFormatError):
+            book.apply_message(book_message("SNAPSHOT", bids=[("100", "0.00001"), ("99", "x")]))
+        self.assertEqual(([(100.0, 1.5)], [(101.0, 2.0)]), book.rows())
+        bids, asks, _ = book.apply_message(book_message("SNAPSHOT", bids=[("99", "1")]))
+        self.assertEqual(([(100.0, 0.0), (99.0, 1.0)], [(101.0, 0.0)]), (bids, asks))
+
     def test_a_rest_seed_keeps_its_levels_for_the_next_snapshot_to_clear(self):
         book = markets.AdditiveOrderBook()
         book.seed([(100.0, 0.04852), (99.0, 1e-05)], [(101.0, 0.0)])
