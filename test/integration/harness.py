@@ -68,6 +68,14 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interv
         await asyncio.sleep(interval)
 
 
+def _task_name(task: asyncio.Task) -> str:
+    """The coroutine a task runs, seen through Hummingbot's ``safe_wrapper``."""
+    coroutine = task.get_coro()
+    frame = getattr(coroutine, "cr_frame", None)
+    inner = frame.f_locals.get("c") if frame is not None else None
+    return getattr(inner or coroutine, "__qualname__", repr(coroutine))
+
+
 class CountingEmulator(Emulator):
     """The emulator, counting every REST request (``/api/...``) it receives, by method and path."""
 
@@ -233,8 +241,10 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
                 os.environ[CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR] = self._previous_base_url
             for patch in reversed(self._patches):
                 patch.stop()
-            await self._settle_background_tasks()
-            await super().asyncTearDown()
+            try:
+                await self._settle_background_tasks()
+            finally:
+                await super().asyncTearDown()
 
     @staticmethod
     def _forget_foreign_shared_session():
@@ -245,14 +255,17 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
         if session is not None and getattr(session, "_loop", None) is not asyncio.get_running_loop():
             factory._shared_client = None
 
-    @staticmethod
-    async def _settle_background_tasks():
-        """Cancel what the connector left behind (fire-and-forget helpers) so nothing outlives the test."""
+    async def _settle_background_tasks(self):
+        """Nothing long-lived may outlive stop_network (a polling loop or a listener left running is a leak); short
+        fire-and-forget helpers still pending are cancelled so that nothing outlives the test."""
         current = asyncio.current_task()
         leftovers = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+        names = [_task_name(task) for task in leftovers]
         for task in leftovers:
             task.cancel()
         await asyncio.gather(*leftovers, return_exceptions=True)
+        self.assertEqual([], [name for name in names if "_loop" in name or "listen" in name],
+                         "long-lived tasks left running after stop_network")
 
     # ------------------------------------------------------------------ book helpers
     def best(self, is_ask: bool) -> Optional[Decimal]:

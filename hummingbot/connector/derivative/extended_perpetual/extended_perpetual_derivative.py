@@ -267,9 +267,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         await super().start_network()
 
     async def stop_network(self):
-        if self._reconcile_task is not None:
-            self._reconcile_task.cancel()
-            self._reconcile_task = None
+        """As the base classes, also stopping the reconciliation and the funding-payment loop (Hummingbot's
+        perpetual base leaves that loop running: every network restart would add one more)."""
+        for task in (self._reconcile_task, self._funding_fee_polling_task):
+            if task is not None:
+                task.cancel()
+        self._reconcile_task = self._funding_fee_polling_task = None
         await super().stop_network()
 
     async def _update_time_synchronizer(self, pass_on_non_cancelled_error: bool = False):

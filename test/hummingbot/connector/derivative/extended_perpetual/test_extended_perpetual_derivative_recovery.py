@@ -129,3 +129,21 @@ class StatusPollBackOffTests(IsolatedAsyncioWrapperTestCase):
             await exchange._trading_rules_polling_loop()
         self.assertEqual([1.0, 2.0, 4.0, exchange.TRADING_RULES_INTERVAL, 1.0],
                          [c.args[0] for c in exchange._sleep.await_args_list])
+
+
+class StopNetworkTests(IsolatedAsyncioWrapperTestCase):
+
+    async def test_stop_network_stops_the_funding_payment_loop_and_the_reconciliation(self):
+        exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[PAIR])
+        never = asyncio.get_running_loop().create_future
+        exchange._funding_fee_polling_task = asyncio.ensure_future(never())
+        exchange._reconcile_task = asyncio.ensure_future(never())
+        funding, reconcile = exchange._funding_fee_polling_task, exchange._reconcile_task
+        await exchange.stop_network()
+        await asyncio.sleep(0)
+        self.assertTrue(funding.cancelled())
+        self.assertTrue(reconcile.cancelled())
+        self.assertIsNone(exchange._funding_fee_polling_task)
