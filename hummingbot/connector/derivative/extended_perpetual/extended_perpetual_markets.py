@@ -413,8 +413,9 @@ class AdditiveOrderBook:
     # ------------------------------------------------------------ messages
 
     def apply_message(self, payload: Mapping[str, Any], _float=float, _len=len, _rounder=_ROUNDER,
-                      _limit=_FLOAT_LIMIT, _squared_limit=_FLOAT_LIMIT * _FLOAT_LIMIT,
-                      _digits=_FLOAT_TEXT_DIGITS) -> Optional[Tuple[List[Level], List[Level], float]]:
+                      _limit=_FLOAT_LIMIT, _squared_limit=_FLOAT_LIMIT * _FLOAT_LIMIT, _digits=_FLOAT_TEXT_DIGITS,
+                      _delta=ORDER_BOOK_DELTA, _no_levels=_NO_LEVELS,
+                      _prices_get=_prices.get) -> Optional[Tuple[List[Level], List[Level], float]]:
         """A stream message applied: ``(bid rows, ask rows, timestamp in seconds)``, rows being the absolute
         ``(price, size)`` of every touched price (0.0 = removed); None for a delta ignored while out of sync.
 
@@ -429,10 +430,10 @@ class AdditiveOrderBook:
         try:
             data, timestamp, kind = payload["data"], payload["ts"] * 1e-3, payload["type"]
             data["m"]  # noqa: B018 (documented field: a message without it is malformed)
-            bid_levels, ask_levels = data.get("b") or _NO_LEVELS, data.get("a") or _NO_LEVELS
+            bid_levels, ask_levels = data.get("b") or _no_levels, data.get("a") or _no_levels
         except _PARSE_ERRORS as error:
             raise MarketDataFormatError(f"malformed order book stream message: {error!r}") from error
-        if kind != ORDER_BOOK_DELTA:
+        if kind != _delta:
             if kind == ORDER_BOOK_SNAPSHOT:
                 return (*self.replace(bid_levels, ask_levels), timestamp)
             raise MarketDataFormatError(f"unknown order book message type {kind!r}")
@@ -444,12 +445,12 @@ class AdditiveOrderBook:
             if not self.exact_floats:
                 return self._add_int_changes(self.bids, bid_levels), self._add_int_changes(self.asks, ask_levels), \
                     timestamp
-            prices_get, unit = _prices.get, self.float_unit
+            unit = self.float_unit
             side = self.bids  # (the bids and asks loops are one loop, unrolled)
             held_size, append = side.get, bid_rows.append
             for level in bid_levels:
                 text = level["p"]
-                price = prices_get(text) or _price(text)
+                price = _prices_get(text) or _price(text)
                 text = level["q"]
                 x = _float(text)
                 change = (x * unit + _rounder) - _rounder  # x * 10**decimals rounded to an integer
@@ -472,7 +473,7 @@ class AdditiveOrderBook:
             held_size, append = side.get, ask_rows.append
             for level in ask_levels:
                 text = level["p"]
-                price = prices_get(text) or _price(text)
+                price = _prices_get(text) or _price(text)
                 text = level["q"]
                 x = _float(text)
                 change = (x * unit + _rounder) - _rounder  # x * 10**decimals rounded to an integer
