@@ -318,6 +318,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         try:
             applied = local_book.apply_message(payload)
         except BOOK_MESSAGE_ERRORS as error:
+            local_book.note_failed_message(payload)
             self._request_resync(trading_pair, local_book, error)
             return
         if applied is None:  # a delta while awaiting a snapshot

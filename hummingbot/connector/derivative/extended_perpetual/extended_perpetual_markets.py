@@ -7,7 +7,7 @@ REST: ``/info/markets`` (markets, trading config, l2Config, stats), ``/info/mark
 import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from bidict import bidict
 
@@ -338,6 +338,8 @@ class AdditiveOrderBook:
         self.asks: Dict[float, Any] = {}
         self.awaiting_snapshot = False
         self.exact_floats = True
+        self._unsettled_bids: Set[float] = set()  # prices a failed message named (see note_failed_message)
+        self._unsettled_asks: Set[float] = set()
         self._set_decimals(0)
 
     def _set_decimals(self, decimals: int):
@@ -543,16 +545,31 @@ class AdditiveOrderBook:
 
     def replace(self, bid_levels: List[Mapping[str, Any]],
                 ask_levels: List[Mapping[str, Any]]) -> Tuple[List[Level], List[Level]]:
-        """Replaces the book by absolute levels; the rows to hand over, with 0.0 for each level the new book lacks."""
-        old_bids, old_asks = self.bids, self.asks
+        """Replaces the book by absolute levels; the rows to hand over, with 0.0 for each level the new book lacks
+        (the held levels, and those a failed message may have removed here but not from Hummingbot's book)."""
+        old_bids, old_asks = self.bids.keys() | self._unsettled_bids, self.asks.keys() | self._unsettled_asks
         new_bids, new_asks = self._absolute_sizes(bid_levels, ask_levels, keep_empty=False)
         unit = self.unit
         bid_rows = [(price, 0.0) for price in old_bids if price not in new_bids]
         ask_rows = [(price, 0.0) for price in old_asks if price not in new_asks]
+        self._unsettled_bids, self._unsettled_asks = set(), set()
         bid_rows.extend((price, size / unit) for price, size in new_bids.items())
         ask_rows.extend((price, size / unit) for price, size in new_asks.items())
         self.bids, self.asks, self.awaiting_snapshot = new_bids, new_asks, False
         return bid_rows, ask_rows
+
+    def note_failed_message(self, payload: Any):
+        """A message that failed part-way may have removed levels here whose removal never reached Hummingbot:
+        remember every price it names, so the next SNAPSHOT clears them too (the failure path only)."""
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        if not isinstance(data, Mapping):
+            return
+        for levels, unsettled in ((data.get("b"), self._unsettled_bids), (data.get("a"), self._unsettled_asks)):
+            for level in levels if isinstance(levels, list) else ():
+                try:
+                    unsettled.add(_price(level["p"]))
+                except (MarketDataFormatError, *_PARSE_ERRORS):
+                    continue
 
     def seed(self, bids: List[Level], asks: List[Level]):
         """Records levels Hummingbot got another way (a REST snapshot), so the next SNAPSHOT can clear what it lacks."""

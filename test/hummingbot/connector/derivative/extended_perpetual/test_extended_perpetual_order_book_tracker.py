@@ -81,6 +81,21 @@ class TrackerTests(DataSourceTestBase):
         await self.send(fresh, book_message(1, "SNAPSHOT", bids=[("59000", "1")], asks=[("62000", "1")]))
         await self.tracker_book_becomes(({59000.0: 1.0}, {62000.0: 1.0}))
 
+    async def test_delta_failing_part_way_leaves_no_stale_level_after_the_resync(self):
+        self.http.get(web_utils.rest_url("/info/markets/BTC-USD/orderbook"), payload=DOC_ORDER_BOOK_RESPONSE)
+        self.tracker.start()
+        await asyncio.wait_for(self.tracker.wait_ready(), 2)
+        socket = await self.socket("/orderbooks/BTC-USD")
+        await self.send(socket, book_message(1, "SNAPSHOT", bids=[("61000", "1"), ("60900", "2")],
+                                             asks=[("62000", "1")]))
+        await self.tracker_book_becomes(({61000.0: 1.0, 60900.0: 2.0}, {62000.0: 1.0}))
+        # the first change empties 61000 locally, the second is malformed: the whole message is dropped
+        await self.send(socket, book_message(2, bids=[("61000", "-1"), ("60900", "not-a-size")]))
+        fresh = await self.socket("/orderbooks/BTC-USD", index=1)
+        # the exchange's book no longer has 61000 (the first change did happen there)
+        await self.send(fresh, book_message(1, "SNAPSHOT", bids=[("60900", "2")], asks=[("62000", "1")]))
+        await self.tracker_book_becomes(({60900.0: 2.0}, {62000.0: 1.0}))
+
     async def test_stream_snapshot_arriving_while_rest_is_in_flight_wins(self):
         rest_may_answer = asyncio.Event()
 
