@@ -7,6 +7,7 @@ re-opened, and after every re-connection a ``RECONCILE`` marker is queued so tha
 REST (open orders, recent trades, positions, balance) what the interruption may have hidden.
 """
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from hummingbot.connector.derivative.extended_perpetual import (
@@ -37,6 +38,9 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     RECONNECT_MAX_DELAY: float = CONSTANTS.WS_RECONNECT_MAX_DELAY
     RECEIVE_TIMEOUT: float = CONSTANTS.WS_RECEIVE_TIMEOUT
     HEARTBEAT_INTERVAL: float = CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL
+    # Only a connection that lived this long resets the reconnection delay: a server accepting then closing every
+    # socket right after its snapshots must not be re-dialled (and reconciled over REST) at the minimum delay.
+    STABLE_CONNECTION_SECONDS: float = 30.0
 
     def __init__(self, auth: ExtendedPerpetualAuth, trading_pairs: List[str],
                  connector: "ExtendedPerpetualDerivative", api_factory: WebAssistantsFactory,
@@ -54,8 +58,10 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     async def listen_for_user_stream(self, output: asyncio.Queue):
         """Connect, forward messages, and on any interruption reconnect after a growing delay."""
         while True:
+            connected_at = None
             try:
                 self._ws_assistant = await self._connected_websocket_assistant()
+                connected_at = self._monotonic()
                 await self._subscribe_channels(websocket_assistant=self._ws_assistant)
                 self._queue_reconciliation_if_reconnected(output)
                 await self._process_websocket_messages(websocket_assistant=self._ws_assistant, queue=output)
@@ -74,7 +80,13 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
             finally:
                 await self._on_user_stream_interruption(websocket_assistant=self._ws_assistant)
                 self._ws_assistant = None
+            if connected_at is not None and self._monotonic() - connected_at >= self.STABLE_CONNECTION_SECONDS:
+                self._reconnect_delay = self.RECONNECT_INITIAL_DELAY
             await self._sleep(self._next_reconnect_delay())
+
+    @staticmethod
+    def _monotonic() -> float:
+        return time.monotonic()
 
     def _next_reconnect_delay(self) -> float:
         delay = self._reconnect_delay
@@ -104,7 +116,6 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     async def _process_event_message(self, event_message: Any, queue: asyncio.Queue):
         if isinstance(event_message, dict):
             self._check_sequence(event_message)
-        self._reconnect_delay = self.RECONNECT_INITIAL_DELAY
         if event_message:
             queue.put_nowait(event_message)
 

@@ -134,7 +134,19 @@ class ExtendedPerpetualUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase)
             received = await self.received(1)
         self.assertEqual(["ORDER"], [message["type"] for message in received])  # first connection: snapshots only
         self.assertEqual([1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0], self.sleeps)
-        self.assertEqual(1.0, self.data_source._reconnect_delay)  # reset once a message arrived
+        self.assertEqual(30.0, self.data_source._reconnect_delay)  # a message alone does not prove the socket stable
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_only_a_connection_that_lived_long_resets_the_reconnection_delay(self, ws_connect):
+        # three sockets closed right after their snapshot (flapping), then one that lived 30 s, then one left open
+        ws_connect.side_effect = [self.socket(PROBE_ORDER_SNAPSHOT, close=True) for _ in range(4)] + [
+            self.socket(PROBE_ORDER_SNAPSHOT)]
+        clock = iter([0.0, 0.1, 1.0, 1.1, 2.0, 2.1, 3.0, 33.0, 34.0])
+        with patch.object(ExtendedPerpetualUserStreamDataSource, "_sleep", new=self.fake_sleep), \
+                patch.object(ExtendedPerpetualUserStreamDataSource, "_monotonic", side_effect=lambda: next(clock)):
+            self.start()
+            await self.received(9)
+        self.assertEqual([1.0, 2.0, 4.0, 1.0], self.sleeps)
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_server_close_reconnects(self, ws_connect):
