@@ -331,7 +331,8 @@ class AdditiveOrderBook:
     Out of sync (``awaiting_snapshot``) the book ignores deltas until the next SNAPSHOT.
     """
 
-    __slots__ = ("bids", "asks", "decimals", "unit", "float_unit", "exact_floats", "awaiting_snapshot")
+    __slots__ = ("bids", "asks", "decimals", "unit", "float_unit", "exact_floats", "awaiting_snapshot",
+                 "_unsettled_bids", "_unsettled_asks")
 
     def __init__(self):
         self.bids: Dict[float, Any] = {}  # price -> count of quantums (float or int, see exact_floats)
