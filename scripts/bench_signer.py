@@ -19,7 +19,8 @@ the mean us/order is reported, with the median of per-round ratios.
 Diagnostics for the gap between ours and raw (``--diagnose``): the same rounds with the garbage collector off
 (for all paths alike, collected between rounds), and in blocks (each path runs all the round's orders in a row,
 block order rotating per round) instead of interleaved. ``--callgrind`` counts instructions per order of each
-path under valgrind (deterministic; the difference of two runs of N and N + K orders, so set-up cancels out).
+path under valgrind (the difference of two runs of N and N + K orders, so set-up cancels out; kernel time, e.g.
+the ``getrandom`` system call, is not counted).
 
 If /tmp/sdk-venv holds the official SDK (x10-python-trading-starknet), its order build is timed in a subprocess
 with that venv's python (optional; the SDK is never imported here).
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import random
 import shutil
 import statistics
@@ -303,16 +305,26 @@ def time_sdk(iterations: int, rounds: int):
 
 
 def single_path(path: str, n: int):
-    """Set-up, then n orders of one path only (``--callgrind`` runs this under valgrind)."""
+    """Set-up, then n orders of one path only (``--callgrind`` runs this under valgrind).
+
+    The collector is off during the orders: a collection scans the whole heap (Hummingbot's included), so the
+    order that happens to trigger one would carry millions of instructions; the timed diagnostics show its cost.
+    """
     bench = Bench(max(n, 1), open_orders=0)
     nonces, raw_inputs = bench.prepare_round(n)
     function = bench.path_functions(nonces, raw_inputs)[0][path]
+    gc.collect()
+    gc.disable()
     for i in range(n):
         function(i)
 
 
 def callgrind(base: int, extra: int):
-    """Instructions per order of each path: Ir(base + extra orders) - Ir(base orders), divided by extra."""
+    """Instructions per order of each path: Ir(base + extra orders) - Ir(base orders), divided by extra.
+
+    Separate processes: the raw path's count moves by up to ~2% from one set-up to another (allocator state),
+    so only differences larger than that mean something.
+    """
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("valgrind not available: --callgrind skipped")
@@ -325,14 +337,14 @@ def callgrind(base: int, extra: int):
                 out = Path(tmp) / f"{path}-{n}.out"
                 done = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
                                        __file__, "--single", path, "--iterations", str(n)],
-                                      capture_output=True, text=True)
+                                      capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
                 line = [x for x in done.stderr.splitlines() if "Collected :" in x]
                 if done.returncode != 0 or not line:
                     print(f"callgrind run failed: {done.stderr.strip().splitlines()[-1:]}")
                     return
                 totals.append(int(line[-1].split()[-1]))
             per_order[path] = (totals[1] - totals[0]) / extra
-    print(f"-- callgrind instructions per order (difference of {base} and {base + extra} orders)")
+    print(f"-- callgrind instructions per order (difference of {base} and {base + extra} orders, gc off)")
     for path in PATHS:
         print(f"   {path:9s}: {per_order[path]:12,.0f} Ir   ratio to raw {per_order[path] / per_order['raw']:.4f}")
 
