@@ -169,6 +169,7 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
             mock.patch.object(ExtendedPerpetualUserStreamDataSource, "RECONNECT_MAX_DELAY", 0.4),
             mock.patch.object(ExtendedPerpetualUserStreamDataSource, "RECEIVE_TIMEOUT", 5.0),
             mock.patch.object(ExtendedPerpetualUserStreamDataSource, "HEARTBEAT_INTERVAL", 2.0),
+            mock.patch.object(ExtendedPerpetualUserStreamDataSource, "STABLE_CONNECTION_SECONDS", 1.0),
             mock.patch.object(ExtendedPerpetualAPIOrderBookDataSource, "RECONNECT_INITIAL_DELAY", 0.05),
             mock.patch.object(ExtendedPerpetualAPIOrderBookDataSource, "RECONNECT_MAX_DELAY", 0.4),
             mock.patch.object(ExtendedPerpetualAPIOrderBookDataSource, "RECEIVE_TIMEOUT", 5.0),

@@ -124,6 +124,34 @@ class AccountStreamFaultTests(FaultTestCase):
         self.assertLessEqual(self.client.ws_connects_since(since, ACCOUNT_WS), 1)
         self.assert_rest_budget(since)
 
+    async def test_flapping_account_socket_backs_off(self):
+        """For 3 s the server closes every account socket right after its snapshots: each connection delivers
+        messages, yet the reconnection delay keeps growing (only a connection that lived STABLE_CONNECTION_SECONDS
+        resets it), so the connector does not re-dial and reconcile over REST several times a second. After the
+        flapping, a fill is still counted once."""
+        oid, price = await self.resting_buy()
+        seen = set()
+
+        def drop_new_account_sockets():
+            for connection in self.emu.hub.matching("account"):
+                if id(connection) not in seen:  # its snapshots are already queued: close it right after them
+                    seen.add(id(connection))
+                    connection.queue.put_nowait(None)
+
+        since = time.monotonic()
+        while time.monotonic() - since < 3.0:  # the flapping period itself is what is measured
+            drop_new_account_sockets()
+            await asyncio.sleep(0.01)
+        reconnects = self.client.ws_connects_since(since, ACCOUNT_WS)
+        rest = self.client.rest_since(since)
+        # backing off 0.05 s doubling to 0.4 s allows about 9 reconnections in 3 s, ~5 requests each; a delay reset
+        # by every snapshot gives 20+ reconnections and 100+ requests
+        self.assertLessEqual(reconnects, 12, f"{reconnects} reconnections in 3 s")
+        self.assertLessEqual(rest, 60, f"{rest} REST requests in 3 s")
+        self.mm_trade("SELL", QTY, price)
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="completed")
+        await self.wait_in_sync()
+
     async def test_malformed_and_unknown_type_account_messages_are_skipped(self):
         """Malformed JSON, a JSON array, an object without data and an unknown type on the account stream are
         skipped: no reconnection, no REST storm, and the fills that follow are all counted once."""
