@@ -1,5 +1,5 @@
 """The connector's trading paths over real loopback sockets, checked against the emulator's ledger."""
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.common import OrderType, PositionAction
@@ -47,9 +47,13 @@ class OrderLifecycleTests(ConnectorTestCase):
         order = await self.wait_ledger_status(oid, "FILLED")
         self.assertEqual("MARKET", order["type"])
         self.assertEqual("IOC", order["timeInForce"])
-        self.assertGreaterEqual(Decimal(order["price"]), best_ask)
+        tick = Decimal("0.1")
         mark = Decimal(self.emu.exchange.markets[MARKET].mark_price)
-        self.assertLessEqual(Decimal(order["price"]), mark * Decimal("1.05"))
+        slipped = best_ask * (1 + Decimal(CONSTANTS.DEFAULT_MARKET_ORDER_SLIPPAGE))
+        bound = mark * (1 + Decimal(CONSTANTS.MARKET_ORDER_MAX_DEVIATION_FROM_MARK))
+        expected = min((slipped / tick).to_integral_value(rounding=ROUND_CEILING) * tick,
+                       (bound / tick).to_integral_value(rounding=ROUND_FLOOR) * tick)
+        self.assertEqual(expected, Decimal(order["price"]))
         await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="completed event")
         await self.wait_in_sync()
         self.assertEqual(QTY, self.connector_position())
