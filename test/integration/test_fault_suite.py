@@ -7,9 +7,11 @@ recovery cost (no hot loop). Book faults end with the tracker's book equal to th
 import asyncio
 import time
 import unittest
+from unittest import mock
 from decimal import Decimal
 
 from hummingbot.core.event.events import MarketEvent
+from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection
 from test.integration.harness import MARKET, PAIR, ConnectorTestCase, wait_until
 
 QTY = Decimal("0.01")
@@ -350,6 +352,33 @@ class RestFaultTests(FaultTestCase):
         self.assertEqual(1, len([o for o in self.ledger()["orders"] if o["externalId"] == oid]))
         self.assertEqual("CANCELLED", self.ledger_order(oid)["status"])
         await self.wait_in_sync()
+
+    async def test_order_created_but_its_answer_lost(self):
+        """The order POST reaches the exchange but its answer is lost (the connection fails after the request was
+        handled, simulated on the client side): the order stays tracked, the account stream's ORDER message gives it
+        its exchange id, and its fill is counted once; no failure event."""
+        real_call = RESTConnection.call
+        lost = []
+
+        async def lose_the_order_answer(connection, request, *args, **kwargs):
+            response = await real_call(connection, request, *args, **kwargs)
+            if request.method.name == "POST" and str(request.url).endswith("/user/order") and not lost:
+                lost.append(request.url)
+                raise ConnectionResetError("connection reset after the request was sent")
+            return response
+
+        price = self.best(is_ask=False) + Decimal("0.1")
+        with mock.patch.object(RESTConnection, "call", lose_the_order_answer):
+            oid = self.limit(True, QTY, price)
+            await self.wait_ledger_status(oid, "NEW")
+            await wait_until(lambda: lost, message="answer lost")
+        await wait_until(lambda: (self.connector.in_flight_orders.get(oid) is not None
+                                  and self.connector.in_flight_orders[oid].exchange_order_id), message="exchange id")
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
+        self.mm_trade("SELL", QTY, price)
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="completed")
+        await self.wait_in_sync()
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
 
     async def test_reconciliation_survives_5xx_and_delays(self):
         """The account socket drops in the middle of a fill and the reconciliation's first REST requests get 503,
