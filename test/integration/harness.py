@@ -178,6 +178,7 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
             mock.patch.object(derivative_module, "_STREAM_FILL_GRACE_SECONDS", 0.5),
             mock.patch.object(derivative_module, "RATE_LIMIT_BACKOFF_INITIAL", 0.2),
             mock.patch.object(derivative_module, "RATE_LIMIT_BACKOFF_MAX", 1.0),
+            mock.patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.2, 0.4, 0.8, 1.6)),
         ]
         self.client = ClientCounters()
         self._patches += self.client.patches()

@@ -380,6 +380,28 @@ class RestFaultTests(FaultTestCase):
         await self.wait_in_sync()
         self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
 
+    async def test_order_post_lost_before_reaching_the_exchange_fails_within_seconds(self):
+        """The order POST never reaches the exchange (the connection fails first): the order stays tracked while
+        its fate is unknown, is looked up by its external id a few times within seconds (not only at the 2-minute
+        polls), and then fails with a failure event; the emulator never saw it."""
+        real_call = RESTConnection.call
+
+        async def fail_before_sending(connection, request, *args, **kwargs):
+            if request.method.name == "POST" and str(request.url).endswith("/user/order"):
+                raise ConnectionResetError("connection reset before the request was sent")
+            return await real_call(connection, request, *args, **kwargs)
+
+        since = time.monotonic()
+        with mock.patch.object(RESTConnection, "call", fail_before_sending):
+            oid = self.limit(True, QTY, self.best(is_ask=False))
+            await wait_until(lambda: oid in self.connector.in_flight_orders, message="tracked")
+        await wait_until(lambda: self.event_log(MarketEvent.OrderFailure), timeout=10, message="failure event")
+        self.assertEqual(oid, self.event_log(MarketEvent.OrderFailure)[0].order_id)
+        self.assertIsNone(self.ledger_order(oid))
+        self.assertNotIn(oid, self.connector.in_flight_orders)
+        self.assertLessEqual(self.emu.request_count(since, "/user/orders"), 12)
+        await self.wait_in_sync()
+
     async def test_reconciliation_survives_5xx_and_delays(self):
         """The account socket drops in the middle of a fill and the reconciliation's first REST requests get 503,
         500 and a delay: the fills are still recovered (once each) without a request storm."""

@@ -57,6 +57,9 @@ RECONCILE_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # A failed status poll (4 requests) or trading-rules refresh is retried by Hummingbot every 0.5 s: while Extended is
 # unreachable or failing, the retries are spaced by a growing pause instead (1 s doubling up to 30 s).
 STATUS_POLL_RETRY_INITIAL = 1.0
+# An order POST without an answer is looked up by its external id after these pauses; still unknown after the last
+# one (Hummingbot's not-found limit is reached), it fails, instead of waiting minutes for the long status polls.
+UNANSWERED_ORDER_LOOKUP_DELAYS = (1.0, 2.0, 4.0, 8.0)
 STATUS_POLL_RETRY_MAX = 30.0
 STATUS_REJECTED = "REJECTED"
 STATUSES_WITH_REASON = frozenset({STATUS_REJECTED, "CANCELLED", "EXPIRED"})
@@ -497,14 +500,23 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                           order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
         """An answer from Extended (or a local refusal) fails the order; a lost answer (timeout, dropped
-        connection) does not: the order may exist, so it stays tracked and the status polling looks it up by its
-        external id (it becomes a failure only after repeated "not found")."""
+        connection) does not: the order may exist, so it stays tracked and is looked up by its external id a few
+        times within seconds (it becomes a failure only after repeated "not found")."""
         if isinstance(exception, (messages.ExtendedAPIError, ValueError)):
             super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
                                       **kwargs)
             return
         self.logger().warning(f"No answer from Extended for order {order_id} ({type(exception).__name__}); it may "
                               f"have been created: its status will be checked by its external id.")
+        safe_ensure_future(self._look_up_unanswered_order(order_id))
+
+    async def _look_up_unanswered_order(self, order_id: str):
+        for delay in UNANSWERED_ORDER_LOOKUP_DELAYS:
+            await self._sleep(delay)
+            order = self._order_tracker.all_updatable_orders.get(order_id)
+            if order is None or order.is_done or order.exchange_order_id is not None:
+                return  # resolved meanwhile (stream, reconciliation or an earlier look-up)
+            await self._update_orders_with_error_handler([order], self._handle_update_error_for_active_order)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,

@@ -147,3 +147,32 @@ class StopNetworkTests(IsolatedAsyncioWrapperTestCase):
         self.assertTrue(funding.cancelled())
         self.assertTrue(reconcile.cancelled())
         self.assertIsNone(exchange._funding_fee_polling_task)
+
+
+class UnansweredOrderTests(IsolatedAsyncioWrapperTestCase):
+
+    @aioresponses()
+    async def test_an_order_post_without_answer_is_looked_up_then_failed_when_never_found(self, mock_api):
+        exchange = ExtendedPerpetualDerivative(
+            extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+            extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
+            trading_pairs=[PAIR])
+        exchange._set_trading_pair_symbol_map(bidict({PAIR: PAIR}))
+        failures = EventLogger()
+        exchange.add_listener(MarketEvent.OrderFailure, failures)
+        exchange.start_tracking_order(order_id="HBOT-B9", exchange_order_id=None, trading_pair=PAIR,
+                                      trade_type=TradeType.BUY, price=Decimal("10000"), amount=Decimal("1"),
+                                      order_type=OrderType.LIMIT, position_action=PositionAction.OPEN)
+        path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B9")
+        mock_api.get(regex(web_utils.private_rest_url(path)), status=404, body=error(404, "not found"), repeat=True)
+        mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.ORDERS_HISTORY_PATH_URL)), body=ok([]), repeat=True)
+        with patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.0, 0.0, 0.0, 0.0)):
+            exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                       Decimal("10000"), ConnectionResetError("reset"))
+            self.assertEqual([], failures.event_log)
+            for _ in range(50):
+                if failures.event_log:
+                    break
+                await asyncio.sleep(0.01)
+        self.assertEqual(["HBOT-B9"], [event.order_id for event in failures.event_log])
+        self.assertNotIn("HBOT-B9", exchange.in_flight_orders)
