@@ -1,9 +1,19 @@
 """Extended public market data for Hummingbot: order books, public trades, funding info.
 
-Stream layout: one socket per stream kind per market (``/orderbooks/BTC-USD``, ``/publicTrades/BTC-USD``, ...),
-not the all-markets streams. ``seq`` is per connection, so a gap on one market's order book resynchronises that
-market alone; the all-markets order book stream would carry (and make us parse) full-depth traffic of every
-Extended market and turn any gap into a resync of all of them. Subscribing a pair is opening its sockets.
+Stream layout: one order book socket per pair (``/orderbooks/BTC-USD``), and one all-markets socket for each of the
+four other public streams (``/publicTrades``, ``/funding``, ``/prices/mark``, ``/prices/index``), filtered here to the
+subscribed pairs: ``pairs + 4`` sockets instead of ``5 * pairs``. Hummingbot shares one aiohttp session (a pool of 100
+connections) among REST and every websocket, so five sockets per pair exhausted it at 20 pairs (101 sockets with the
+account stream) and REST requests then waited forever.
+
+* Order books stay per market: ``seq`` is per connection, so a gap on one market's book resynchronises that market
+  alone; the all-markets order book stream would carry (and make us parse) full-depth traffic of every Extended
+  market and turn any gap into a resync of all of them.
+* Trades, funding, mark and index prices are light (one small message per market and event), so the all-markets
+  streams cost little to filter. Their ``seq`` counts the messages of the connection, all markets together: a gap on
+  the mark or index stream reconnects THAT stream (its snapshot on connect restores every market's price); trades
+  and funding skip out-of-order messages. Subscribing or unsubscribing a pair opens or closes its order book socket
+  and changes the filter of the all-markets streams.
 
 Order book: Extended sends a SNAPSHOT (seq 1) then DELTAs whose quantities are *changes*. Hummingbot's
 ``OrderBook`` applies diffs as absolute levels, so the data source keeps its own per-pair book and hands the tracker
@@ -12,10 +22,16 @@ snapshots included (a snapshot becomes: the new levels, plus 0 for each level th
 lacks). Hummingbot's own snapshot path is avoided on purpose: ``restore_from_snapshot_and_diffs`` replays the
 tracker's last 32 diffs over a snapshot whatever their update ids, which would resurrect removed levels.
 Update ids come from one per-data-source counter (the wire ``seq`` restarts at 1 on every connection).
+
+REST budget: last traded prices (asked by Hummingbot's order book tracker every few seconds for any pair without a
+trade for 3 minutes) are answered from the streams -- the pair's last public trade, else its mark price -- and only
+pairs with neither use ``/info/markets``, through one cache shared by all pairs (``LAST_PRICE_CACHE_SECONDS``).
+Funding info at start-up comes from the ``marketStats`` of one ``/info/markets`` shared by the per-pair calls made
+within ``FUNDING_INFO_SHARE_SECONDS`` (``/info/markets/{m}/stats`` only for a market without statistics).
 """
 import asyncio
 import itertools
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_constants as CONSTANTS,
@@ -65,12 +81,19 @@ class LocalOrderBook(markets.AdditiveOrderBook):
 
 
 class StreamKind:
-    """A public stream: its path, the queue its messages go to, and whether a seq gap forces a reconnect."""
+    """A public stream: its path, the queue its messages go to, whether a seq gap forces a reconnect, and whether it
+    is an all-markets stream (path without the market segment, messages filtered to the subscribed pairs)."""
 
-    __slots__ = ("name", "path", "queue_key", "reconnect_on_gap")
+    __slots__ = ("name", "path", "queue_key", "reconnect_on_gap", "all_markets")
 
-    def __init__(self, name: str, path: str, queue_key: str, reconnect_on_gap: bool):
+    def __init__(self, name: str, path: str, queue_key: str, reconnect_on_gap: bool, all_markets: bool = False):
         self.name, self.path, self.queue_key, self.reconnect_on_gap = name, path, queue_key, reconnect_on_gap
+        self.all_markets = all_markets
+
+
+def all_markets_path(path_template: str) -> str:
+    """``/prices/mark/{market}`` -> ``/prices/mark``: Extended's stream of every market."""
+    return path_template.replace("/{market}", "")
 
 
 class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
@@ -78,6 +101,9 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     RECONNECT_MAX_DELAY: float = CONSTANTS.WS_RECONNECT_MAX_DELAY
     RECEIVE_TIMEOUT: float = CONSTANTS.WS_RECEIVE_TIMEOUT
     HEARTBEAT_INTERVAL: float = CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL
+    LAST_PRICE_CACHE_SECONDS: float = 300.0  # /info/markets answer shared by the pairs the streams cannot price
+    FUNDING_INFO_SHARE_SECONDS: float = 10.0  # /info/markets answer shared by the per-pair get_funding_info calls
+    UNPRICED_PAIR_PAUSE: float = 1.0  # paces callers asking again at once for pairs no source can price
 
     def __init__(
         self,
@@ -92,10 +118,18 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._domain = domain
         self._update_ids = itertools.count(1)
         self._local_books: Dict[str, LocalOrderBook] = {pair: LocalOrderBook() for pair in trading_pairs}
-        self._stream_tasks: Dict[str, Dict[StreamKind, asyncio.Task]] = {}  # trading pair -> kind -> task
-        self._symbols: Dict[str, str] = {}
+        self._book_tasks: Dict[str, asyncio.Task] = {}  # trading pair -> its order book stream
+        self._all_markets_tasks: Dict[StreamKind, asyncio.Task] = {}
+        self._symbols: Dict[str, str] = {}  # streamed trading pair -> exchange market
+        self._pairs_by_symbol: Dict[str, str] = {}  # the all-markets streams' filter: exchange market -> pair
+        self._live_sockets: Set[WSAssistant] = set()
         self._listening = False
         self._stream_kinds = self._build_stream_kinds()
+        self._book_kind, self._all_markets_kinds = self._stream_kinds[0], self._stream_kinds[1:]
+        self._last_trade_prices: Dict[str, float] = {}  # pair -> price of its last public trade (stream)
+        self._mark_prices: Dict[str, float] = {}  # pair -> its last mark price (stream)
+        self._markets_cache: Optional[Tuple[float, Dict[str, markets.ExtendedMarket]]] = None  # (time, by name)
+        self._markets_request: Optional[asyncio.Task] = None
         self._funding_handlers: Dict[Optional[str], Callable[[str, Dict[str, Any]], List[FundingInfoUpdate]]] = {
             markets.MARK_PRICE_TYPE: self._mark_price_updates,
             markets.INDEX_PRICE_TYPE: self._index_price_updates,
@@ -106,10 +140,13 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         funding_key = self._funding_info_messages_queue_key
         return (
             StreamKind("order book", CONSTANTS.WS_ORDER_BOOK_PATH, self._diff_messages_queue_key, True),
-            StreamKind("public trades", CONSTANTS.WS_PUBLIC_TRADES_PATH, self._trade_messages_queue_key, False),
-            StreamKind("funding", CONSTANTS.WS_FUNDING_PATH, funding_key, False),
-            StreamKind("mark price", CONSTANTS.WS_MARK_PRICE_PATH, funding_key, True),
-            StreamKind("index price", CONSTANTS.WS_INDEX_PRICE_PATH, funding_key, True),
+            StreamKind("public trades", all_markets_path(CONSTANTS.WS_PUBLIC_TRADES_PATH),
+                       self._trade_messages_queue_key, False, all_markets=True),
+            StreamKind("funding", all_markets_path(CONSTANTS.WS_FUNDING_PATH), funding_key, False, all_markets=True),
+            StreamKind("mark price", all_markets_path(CONSTANTS.WS_MARK_PRICE_PATH), funding_key, True,
+                       all_markets=True),
+            StreamKind("index price", all_markets_path(CONSTANTS.WS_INDEX_PRICE_PATH), funding_key, True,
+                       all_markets=True),
         )
 
     # ------------------------------------------------------------ REST
@@ -122,24 +159,61 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             method=RESTMethod.GET,
         )
 
+    async def _markets_by_name(self, max_age: float) -> Dict[str, markets.ExtendedMarket]:
+        """``/info/markets`` by market name, at most ``max_age`` seconds old; concurrent callers share one request
+        (a caller cancelled meanwhile does not cancel it for the others)."""
+        cached = self._markets_cache
+        if cached is not None and self._time() - cached[0] <= max_age:
+            return cached[1]
+        if self._markets_request is None or self._markets_request.done():
+            self._markets_request = asyncio.ensure_future(self._fetch_markets())
+            self._markets_request.add_done_callback(_retrieve_exception)
+        return await asyncio.shield(self._markets_request)
+
+    async def _fetch_markets(self) -> Dict[str, markets.ExtendedMarket]:
+        requested_at = self._time()
+        by_name = {market.name: market
+                   for market in markets.parse_markets(await self._rest_get(CONSTANTS.MARKETS_PATH_URL))}
+        self._markets_cache = (requested_at, by_name)
+        return by_name
+
     async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
-        """``lastPrice`` of each pair, from one ``/info/markets`` request."""
-        prices = markets.last_traded_prices(markets.parse_markets(await self._rest_get(CONSTANTS.MARKETS_PATH_URL)))
-        result = {}
+        """Each pair's last public trade price from the trades stream, else its mark price from the mark stream;
+        only the pairs with neither are read from ``lastPrice`` of ``/info/markets`` (one answer shared by all pairs
+        for ``LAST_PRICE_CACHE_SECONDS``). A pair no source prices is left out (after a short pause: Hummingbot's
+        tracker asks again at once for a pair its answer lacks)."""
+        result: Dict[str, float] = {}
+        unpriced = []
         for trading_pair in trading_pairs:
-            try:
-                symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
-            except KeyError:
-                continue  # not a tradable market (any more): no price rather than no prices at all
-            if symbol in prices:
-                result[trading_pair] = float(prices[symbol])
+            price = self._last_trade_prices.get(trading_pair) or self._mark_prices.get(trading_pair)
+            if price is None:
+                unpriced.append(trading_pair)
+            else:
+                result[trading_pair] = price
+        if unpriced:
+            prices = markets.last_traded_prices((await self._markets_by_name(self.LAST_PRICE_CACHE_SECONDS)).values())
+            for trading_pair in unpriced:
+                try:
+                    symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+                except KeyError:
+                    continue  # not a tradable market (any more): no price rather than no prices at all
+                if symbol in prices:
+                    result[trading_pair] = float(prices[symbol])
+            if len(result) < len(trading_pairs):
+                await self._sleep(self.UNPRICED_PAIR_PAUSE)
         return result
 
     async def get_funding_info(self, trading_pair: str) -> FundingInfo:
-        """Mark, index, current funding rate and next funding time from ``/info/markets/{m}/stats``."""
+        """Mark, index, current funding rate and next funding time from the ``marketStats`` of ``/info/markets``
+        (one answer shared by the calls of the next ``FUNDING_INFO_SHARE_SECONDS``: Hummingbot asks pair by pair), or
+        from ``/info/markets/{m}/stats`` for a market listed without statistics."""
         symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
-        payload = await self._rest_get(CONSTANTS.MARKET_STATS_PATH_URL, market=symbol)
-        stats = markets.parse_market_stats(markets.response_data(payload))
+        market = (await self._markets_by_name(self.FUNDING_INFO_SHARE_SECONDS)).get(symbol)
+        if market is not None and market.stats is not None:
+            stats = market.stats
+        else:
+            payload = await self._rest_get(CONSTANTS.MARKET_STATS_PATH_URL, market=symbol)
+            stats = markets.parse_market_stats(markets.response_data(payload))
         return FundingInfo(
             trading_pair=trading_pair,
             index_price=stats.index_price,
@@ -182,20 +256,32 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
 
     # ------------------------------------------------------------ streams
 
+    @property
+    def last_recv_time(self) -> float:
+        """When the most recent message (data or ping) arrived on any open public socket; 0 if none is open."""
+        return max((ws.last_recv_time for ws in self._live_sockets), default=0.0)
+
     async def listen_for_subscriptions(self):
-        """Runs one self-reconnecting task per stream kind per pair until cancelled."""
+        """Runs the self-reconnecting stream tasks (one order book stream per pair, one all-markets stream for each
+        other kind) until cancelled."""
         self._listening = True
         try:
             for trading_pair in list(self._trading_pairs):
                 await self._start_pair_streams(trading_pair)
+            for kind in self._all_markets_kinds:
+                self._all_markets_tasks[kind] = asyncio.ensure_future(self._run_stream(kind))
             await asyncio.get_running_loop().create_future()  # the stream tasks do the work; wait for cancel
         finally:
             self._listening = False
-            for trading_pair in list(self._stream_tasks):
+            for trading_pair in list(self._book_tasks):
                 self._stop_pair_streams(trading_pair)
+            for task in self._all_markets_tasks.values():
+                task.cancel()
+            self._all_markets_tasks.clear()
 
     async def _start_pair_streams(self, trading_pair: str) -> bool:
-        if trading_pair in self._stream_tasks:
+        """Opens the pair's order book stream and adds it to the all-markets streams' filter."""
+        if trading_pair in self._book_tasks:
             return True
         try:
             symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
@@ -204,29 +290,35 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             return False
         self._local_books.setdefault(trading_pair, LocalOrderBook())
         self._symbols[trading_pair] = symbol
-        self._stream_tasks[trading_pair] = {
-            kind: asyncio.ensure_future(self._run_stream(kind, trading_pair, symbol)) for kind in self._stream_kinds}
+        self._pairs_by_symbol[symbol] = trading_pair
+        self._book_tasks[trading_pair] = asyncio.ensure_future(self._run_stream(self._book_kind, trading_pair, symbol))
         return True
 
     def _stop_pair_streams(self, trading_pair: str):
-        for task in self._stream_tasks.pop(trading_pair, {}).values():
+        symbol = self._symbols.get(trading_pair)
+        if symbol is not None and self._pairs_by_symbol.get(symbol) == trading_pair:
+            del self._pairs_by_symbol[symbol]
+        task = self._book_tasks.pop(trading_pair, None)
+        if task is not None:
             task.cancel()
 
     def _restart_order_book_stream(self, trading_pair: str):
         """Drops the pair's order book connection and opens a new one (after the initial backoff pause)."""
-        tasks = self._stream_tasks.get(trading_pair)
-        if tasks is None:
+        task = self._book_tasks.get(trading_pair)
+        if task is None:
             return
-        kind = self._stream_kinds[0]
-        tasks[kind].cancel()
-        tasks[kind] = asyncio.ensure_future(
-            self._run_stream(kind, trading_pair, self._symbols[trading_pair], pause_first=True))
+        task.cancel()
+        self._book_tasks[trading_pair] = asyncio.ensure_future(
+            self._run_stream(self._book_kind, trading_pair, self._symbols[trading_pair], pause_first=True))
 
-    async def _run_stream(self, kind: StreamKind, trading_pair: str, symbol: str, pause_first: bool = False):
-        """Connect, read until the socket fails or a seq gap, pause (backoff), reconnect; forever."""
+    async def _run_stream(self, kind: StreamKind, trading_pair: Optional[str] = None, symbol: Optional[str] = None,
+                          pause_first: bool = False):
+        """Connect, read until the socket fails or a seq gap, pause (backoff), reconnect; forever. An all-markets
+        stream has no pair nor symbol."""
         delay = self.RECONNECT_INITIAL_DELAY
         if pause_first:
             await self._sleep(delay)
+        label = f"{kind.name} stream of {trading_pair}" if trading_pair else f"all-markets {kind.name} stream"
         while True:
             try:
                 if await self._read_stream(kind, trading_pair, symbol):
@@ -234,25 +326,27 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.logger().warning(f"Extended {kind.name} stream of {trading_pair} failed ({error!r}); "
-                                      f"reconnecting in {delay:.1f}s.")
+                self.logger().warning(f"Extended {label} failed ({error!r}); reconnecting in {delay:.1f}s.")
             await self._sleep(delay)
             delay = min(delay * 2, self.RECONNECT_MAX_DELAY)
 
-    async def _connected_stream(self, kind: StreamKind, symbol: str) -> WSAssistant:
+    async def _connected_stream(self, kind: StreamKind, symbol: Optional[str]) -> WSAssistant:
         ws = await self._api_factory.get_ws_assistant()
+        path = kind.path if kind.all_markets else kind.path.format(market=symbol)
         await ws.connect(
-            ws_url=web_utils.wss_url(kind.path.format(market=symbol), self._domain),
+            ws_url=web_utils.wss_url(path, self._domain),
             ping_timeout=self.HEARTBEAT_INTERVAL,
             message_timeout=self.RECEIVE_TIMEOUT,
             ws_headers=web_utils.public_ws_headers(),
         )
         return ws
 
-    async def _read_stream(self, kind: StreamKind, trading_pair: str, symbol: str) -> bool:
+    async def _read_stream(self, kind: StreamKind, trading_pair: Optional[str], symbol: Optional[str]) -> bool:
         """Queue ``(pair, payload)`` in seq order; returns (whether anything was received) on close or gap."""
         ws = await self._connected_stream(kind, symbol)
+        self._live_sockets.add(ws)
         queue_message = self._message_queue[kind.queue_key].put_nowait
+        route = self._route_all_markets_message if kind.all_markets else None
         last_seq, received = 0, False
         try:
             while True:
@@ -269,20 +363,55 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                         return received
                     continue
                 last_seq, received = seq, True
-                queue_message((trading_pair, payload))
+                if route is None:
+                    queue_message((trading_pair, payload))
+                else:
+                    route(kind, payload, queue_message)
         finally:
+            self._live_sockets.discard(ws)
             await ws.disconnect()
 
-    def _accept_out_of_order(self, kind: StreamKind, trading_pair: str, seq: int, last_seq: int) -> bool:
+    def _route_all_markets_message(self, kind: StreamKind, payload: Dict[str, Any], queue_message: Callable):
+        """An all-markets message -> ``(pair, payload)`` for each subscribed market it names (a list of items naming
+        several markets is split per market); the other markets are dropped."""
+        data = payload.get("data")
+        pairs = self._pairs_by_symbol
+        if type(data) is dict:
+            market = data.get("m")
+            if type(market) is not str:
+                self.logger().warning(f"Ignoring an Extended {kind.name} message without market: {payload!r:.200}")
+                return
+            trading_pair = pairs.get(market)
+            if trading_pair is not None:
+                queue_message((trading_pair, payload))
+            return
+        if type(data) is not list:
+            self.logger().warning(f"Ignoring a malformed Extended {kind.name} message: {payload!r:.200}")
+            return
+        items_by_pair: Dict[str, List[Any]] = {}
+        for item in data:
+            market = item.get("m") if type(item) is dict else None
+            if type(market) is not str:
+                self.logger().warning(f"Ignoring an Extended {kind.name} item without market: {item!r:.200}")
+                continue
+            trading_pair = pairs.get(market)
+            if trading_pair is not None:
+                items_by_pair.setdefault(trading_pair, []).append(item)
+        for trading_pair, items in items_by_pair.items():
+            queue_message((trading_pair, payload if len(items) == len(data) else {**payload, "data": items}))
+
+    def _accept_out_of_order(self, kind: StreamKind, trading_pair: Optional[str], seq: int, last_seq: int) -> bool:
         """A gap on a stateful stream means reconnect; a stateless stream skips stale messages, accepts skips."""
         if kind.reconnect_on_gap:
-            self.logger().warning(f"Extended {kind.name} stream of {trading_pair}: seq {seq} after {last_seq}; "
+            stream = f"{kind.name} stream of {trading_pair}" if trading_pair else f"all-markets {kind.name} stream"
+            self.logger().warning(f"Extended {stream}: seq {seq} after {last_seq}; "
                                   f"reconnecting for a fresh snapshot.")
             return False
         return seq > last_seq
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
-        """Tracks the pair: its sockets open now if listening, else when listening starts."""
+        """Tracks the pair: its order book socket opens and the all-markets streams pass its messages, now if
+        listening, else when listening starts."""
         try:
             await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
         except KeyError:
@@ -296,13 +425,15 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
-        """Closes the pair's sockets and forgets its book."""
-        if trading_pair not in self._trading_pairs and trading_pair not in self._stream_tasks:
+        """Closes the pair's order book socket, filters it out of the all-markets streams, forgets its book."""
+        if trading_pair not in self._trading_pairs and trading_pair not in self._book_tasks:
             self.logger().warning(f"Cannot unsubscribe from {trading_pair}: not subscribed.")
             return False
         self._stop_pair_streams(trading_pair)
         self._local_books.pop(trading_pair, None)
         self._symbols.pop(trading_pair, None)
+        self._last_trade_prices.pop(trading_pair, None)
+        self._mark_prices.pop(trading_pair, None)
         self.remove_trading_pair(trading_pair)
         self.logger().info(f"Unsubscribed from {trading_pair} order book, trades and funding streams.")
         return True
@@ -342,7 +473,10 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
 
     async def _parse_trade_message(self, raw_message: PairMessage, message_queue: asyncio.Queue):
         trading_pair, payload = raw_message
-        for trade in markets.parse_public_trades_message(payload):
+        trades = markets.parse_public_trades_message(payload)
+        if trades and trading_pair in self._symbols:  # (not for a pair unsubscribed while the message was queued)
+            self._last_trade_prices[trading_pair] = float(trades[-1].price)
+        for trade in trades:
             message_queue.put_nowait(OrderBookMessage(OrderBookMessageType.TRADE, {
                 "trading_pair": trading_pair,
                 "trade_type": _BUY if trade.taker_side == CONSTANTS.SIDE_BUY else _SELL,
@@ -363,7 +497,10 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             message_queue.put_nowait(update)
 
     def _mark_price_updates(self, trading_pair: str, payload: Mapping[str, Any]) -> List[FundingInfoUpdate]:
-        return [FundingInfoUpdate(trading_pair, mark_price=markets.parse_price_message(payload).price)]
+        price = markets.parse_price_message(payload).price
+        if trading_pair in self._symbols:  # (not for a pair unsubscribed while the message was queued)
+            self._mark_prices[trading_pair] = float(price)
+        return [FundingInfoUpdate(trading_pair, mark_price=price)]
 
     def _index_price_updates(self, trading_pair: str, payload: Mapping[str, Any]) -> List[FundingInfoUpdate]:
         return [FundingInfoUpdate(trading_pair, index_price=markets.parse_price_message(payload).price)]
@@ -378,3 +515,9 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self.logger().debug(f"Extended applied funding rate {applied.rate} on {trading_pair} at {paid_at}.")
             updates.append(FundingInfoUpdate(trading_pair, next_funding_utc_timestamp=next_funding))
         return updates
+
+
+def _retrieve_exception(task: asyncio.Task):
+    """Marks a shared request's failure as seen (its callers got it, or were cancelled): no asyncio warning."""
+    if not task.cancelled():
+        task.exception()

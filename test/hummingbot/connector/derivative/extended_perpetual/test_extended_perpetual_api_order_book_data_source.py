@@ -44,7 +44,7 @@ MARKETS_RESPONSE = markets_response(
     market_item("ETH-USD", "ETH", last_price="3085.7"),
     market_item("OLD-USD", "OLD", status="DELISTED", active=False),
 )
-STREAM_PATHS = ("/orderbooks/{}", "/publicTrades/{}", "/funding/{}", "/prices/mark/{}", "/prices/index/{}")
+ALL_MARKETS_PATHS = ("/publicTrades", "/funding", "/prices/mark", "/prices/index")  # one socket each, all pairs
 
 
 class FakeConnector:
@@ -201,8 +201,37 @@ class RestTests(DataSourceTestBase):
         self.assertEqual(61827.7, order_book.get_price(False))
         self.assertEqual(61840.3, order_book.get_price(True))
 
+    def requests_to(self, http, path: str) -> int:
+        return len(http.requests.get(("GET", aiohttp.client.URL(web_utils.rest_url(path))), []))
+
     @aioresponses()
-    async def test_funding_info_from_stats_with_current_rate_and_next_funding_in_seconds(self, http):
+    async def test_funding_info_of_every_pair_from_one_markets_answer_shared_within_the_window(self, http):
+        eth = market_item("ETH-USD", "ETH")
+        eth["marketStats"].update(markPrice="3088.4", indexPrice="3089.5", fundingRate="-0.000059",
+                                  nextFundingRate=1716192000000)
+        http.get(web_utils.rest_url("/info/markets"), payload=markets_response(market_item("BTC-USD", "BTC"), eth),
+                 repeat=True)
+        now = 1700000000.0
+        self.data_source._time = lambda: now
+        btc, eth_info = await asyncio.gather(self.data_source.get_funding_info("BTC-USD"),
+                                             self.data_source.get_funding_info("ETH-USD"))
+        self.assertEqual((Decimal("0.001"), 1701563440, Decimal("39950"), Decimal("39940")),
+                         (btc.rate, btc.next_funding_utc_timestamp, btc.mark_price, btc.index_price))
+        self.assertEqual(("ETH-USD", Decimal("-0.000059"), 1716192000, Decimal("3088.4"), Decimal("3089.5")),
+                         (eth_info.trading_pair, eth_info.rate, eth_info.next_funding_utc_timestamp,
+                          eth_info.mark_price, eth_info.index_price))
+        now += self.data_source.FUNDING_INFO_SHARE_SECONDS
+        await self.data_source.get_funding_info("BTC-USD")  # still within the window: no request
+        self.assertEqual(1, self.requests_to(http, "/info/markets"))
+        now += 1
+        await self.data_source.get_funding_info("BTC-USD")
+        self.assertEqual(2, self.requests_to(http, "/info/markets"))
+
+    @aioresponses()
+    async def test_funding_info_from_the_stats_endpoint_for_a_market_listed_without_statistics(self, http):
+        btc = market_item("BTC-USD", "BTC")
+        del btc["marketStats"]
+        http.get(web_utils.rest_url("/info/markets"), payload=markets_response(btc))
         http.get(web_utils.rest_url("/info/markets/BTC-USD/stats"), payload=DOC_STATS_RESPONSE)
         info = await self.data_source.get_funding_info("BTC-USD")
         self.assertEqual(Decimal("-0.000059"), info.rate)
@@ -211,10 +240,35 @@ class RestTests(DataSourceTestBase):
         self.assertEqual(Decimal("3089.556987078441"), info.index_price)
 
     @aioresponses()
-    async def test_last_traded_prices_from_market_stats(self, http):
+    async def test_funding_info_request_failure_is_raised_and_the_next_call_asks_again(self, http):
+        http.get(web_utils.rest_url("/info/markets"), status=503, body="down")
         http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE)
+        with self.assertRaises(IOError):
+            await self.data_source.get_funding_info("BTC-USD")
+        self.assertEqual(Decimal("39950"), (await self.data_source.get_funding_info("BTC-USD")).mark_price)
+
+    @aioresponses()
+    async def test_last_traded_prices_of_pairs_the_streams_cannot_price_from_one_cached_markets_answer(self, http):
+        http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE, repeat=True)
+        now = 1700000000.0
+        self.data_source._time = lambda: now
         prices = await self.data_source.get_last_traded_prices(["BTC-USD", "ETH-USD", "OLD-USD"])
         self.assertEqual({"BTC-USD": 42000.0, "ETH-USD": 3085.7}, prices)
+        self.assertEqual([self.data_source.UNPRICED_PAIR_PAUSE], self.sleep_delays)  # OLD-USD has no price
+        now += self.data_source.LAST_PRICE_CACHE_SECONDS
+        self.assertEqual({"ETH-USD": 3085.7}, await self.data_source.get_last_traded_prices(["ETH-USD"]))
+        self.assertEqual(1, self.requests_to(http, "/info/markets"))
+        now += 1
+        await self.data_source.get_last_traded_prices(["ETH-USD"])
+        self.assertEqual(2, self.requests_to(http, "/info/markets"))
+
+    @aioresponses()
+    async def test_concurrent_last_price_requests_share_one_markets_request(self, http):
+        http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE, repeat=True)
+        answers = await asyncio.gather(*(self.data_source.get_last_traded_prices([pair])
+                                         for pair in ("BTC-USD", "ETH-USD", "BTC-USD")))
+        self.assertEqual([{"BTC-USD": 42000.0}, {"ETH-USD": 3085.7}, {"BTC-USD": 42000.0}], answers)
+        self.assertEqual(1, self.requests_to(http, "/info/markets"))
 
     @aioresponses()
     async def test_exchange_error_is_raised_not_turned_into_an_empty_book(self, http):
@@ -324,7 +378,7 @@ class OrderBookStreamTests(DataSourceTestBase):
 class TradeAndFundingStreamTests(DataSourceTestBase):
     async def test_public_trades_keep_taker_side_id_and_trade_type(self):
         self.start_listening()
-        socket = await self.socket("/publicTrades/BTC-USD")
+        socket = await self.socket("/publicTrades")
         liquidation = {"ts": 1, "seq": 3, "data": [
             {"m": "BTC-USD", "S": "SELL", "tT": "LIQUIDATION", "T": 1701563441000, "p": "25600", "q": "2", "i": 25125}]}
         await self.send(socket, {**DOC_PUBLIC_TRADES_MESSAGE, "seq": 1}, liquidation)
@@ -339,7 +393,7 @@ class TradeAndFundingStreamTests(DataSourceTestBase):
 
     async def test_stale_trades_are_skipped_and_a_trade_gap_does_not_reconnect(self):
         self.start_listening()
-        socket = await self.socket("/publicTrades/BTC-USD")
+        socket = await self.socket("/publicTrades")
         trade = DOC_PUBLIC_TRADES_MESSAGE["data"][0]
         await self.send(socket, {"ts": 1, "seq": 1, "data": [{**trade, "i": 1}]},
                         {"ts": 1, "seq": 3, "data": [{**trade, "i": 3}]},
@@ -347,20 +401,20 @@ class TradeAndFundingStreamTests(DataSourceTestBase):
                         {"ts": 1, "seq": 4, "data": [{**trade, "i": 4}]})
         ids = [(await self.next_output("trade")).trade_id for _ in range(3)]
         self.assertEqual([1, 3, 4], ids)
-        self.assertEqual(1, len(self.streams.sockets("/publicTrades/BTC-USD")))
+        self.assertEqual(1, len(self.streams.sockets("/publicTrades")))
 
     async def test_mark_and_index_streams_update_funding_info_prices(self):
         self.start_listening()
-        await self.send(await self.socket("/prices/mark/BTC-USD"), DOC_MARK_PRICE_MESSAGE)
+        await self.send(await self.socket("/prices/mark"), DOC_MARK_PRICE_MESSAGE)
         mark: FundingInfoUpdate = await self.next_output("funding")
-        await self.send(await self.socket("/prices/index/BTC-USD"), DOC_INDEX_PRICE_MESSAGE)
+        await self.send(await self.socket("/prices/index"), DOC_INDEX_PRICE_MESSAGE)
         index: FundingInfoUpdate = await self.next_output("funding")
         self.assertEqual(FundingInfoUpdate("BTC-USD", mark_price=Decimal("25670")), mark)
         self.assertEqual(FundingInfoUpdate("BTC-USD", index_price=Decimal("25680")), index)
 
     async def test_applied_funding_advances_next_funding_time_by_an_hour_and_keeps_the_current_rate(self):
         self.start_listening()
-        await self.send(await self.socket("/funding/BTC-USD"), {**DOC_FUNDING_MESSAGE, "seq": 1})
+        await self.send(await self.socket("/funding"), {**DOC_FUNDING_MESSAGE, "seq": 1})
         update: FundingInfoUpdate = await self.next_output("funding")
         # paid at 1701563440 s (00:30:40 past 1701561600, an hour boundary): next funding is 1701565200
         self.assertEqual(FundingInfoUpdate("BTC-USD", next_funding_utc_timestamp=1701561600 + 3600), update)
@@ -368,24 +422,110 @@ class TradeAndFundingStreamTests(DataSourceTestBase):
 
     async def test_unknown_funding_message_type_is_logged_and_skipped(self):
         self.start_listening()
-        socket = await self.socket("/prices/mark/BTC-USD")
+        socket = await self.socket("/prices/mark")
         with self.assertLogs(level="ERROR"):
             await self.send(socket, {**DOC_MARK_PRICE_MESSAGE, "type": "XX"},
                             {**DOC_MARK_PRICE_MESSAGE, "seq": 2})
             update = await self.next_output("funding")
         self.assertEqual(Decimal("25670"), update.mark_price)
 
+    async def test_a_mark_price_gap_reconnects_that_stream_only_and_a_funding_gap_none(self):
+        self.start_listening()
+        mark = await self.socket("/prices/mark")
+        with self.assertLogs(level="WARNING") as logs:
+            await self.send(mark, DOC_MARK_PRICE_MESSAGE, {**DOC_MARK_PRICE_MESSAGE, "seq": 3})
+            fresh = await self.socket("/prices/mark", index=1)
+        self.assertTrue(any("all-markets mark price stream: seq 3 after 1" in line for line in logs.output))
+        self.assertEqual([CONSTANTS.WS_RECONNECT_INITIAL_DELAY], self.sleep_delays)
+        await self.send(fresh, {**DOC_MARK_PRICE_MESSAGE, "data": {**DOC_MARK_PRICE_MESSAGE["data"], "p": "25700"}})
+        self.assertEqual([Decimal("25670"), Decimal("25700")],
+                         [(await self.next_output("funding")).mark_price for _ in range(2)])
+        funding = await self.socket("/funding")
+        await self.send(funding, {**DOC_FUNDING_MESSAGE, "seq": 1}, {**DOC_FUNDING_MESSAGE, "seq": 3})
+        self.assertEqual(2, len([await self.next_output("funding") for _ in range(2)]))
+        for path in ("/orderbooks/BTC-USD", "/publicTrades", "/funding", "/prices/index"):
+            self.assertEqual(1, len(self.streams.sockets(path)), path)
+
+    async def test_all_markets_messages_without_market_are_logged_and_skipped(self):
+        self.start_listening()
+        trades = await self.socket("/publicTrades")
+        trade = DOC_PUBLIC_TRADES_MESSAGE["data"][0]
+        with self.assertLogs(level="WARNING") as logs:
+            await self.send(trades, {"ts": 1, "seq": 1, "data": "oops"},
+                            {"ts": 1, "seq": 2, "data": [{**trade, "i": 1, "m": None}, {**trade, "i": 2}]})
+            self.assertEqual(2, (await self.next_output("trade")).trade_id)
+        self.assertEqual(2, len(logs.output))
+        self.assertEqual(1, len(self.streams.sockets("/publicTrades")))
+
+
+class StreamPricesTests(DataSourceTestBase):
+    trading_pairs = ["BTC-USD", "ETH-USD"]
+
+    async def test_last_traded_prices_from_the_trades_stream_else_the_mark_stream_without_rest(self):
+        self.start_listening()  # no REST mocked (aioresponses would refuse it anyway): must not be called
+        trade = DOC_PUBLIC_TRADES_MESSAGE["data"][0]
+        await self.send(await self.socket("/prices/mark"), DOC_MARK_PRICE_MESSAGE,
+                        {**DOC_MARK_PRICE_MESSAGE, "seq": 2, "data": {"m": "ETH-USD", "p": "3090.5", "ts": 1}})
+        await self.send(await self.socket("/publicTrades"), {"ts": 1, "seq": 1, "data": [
+            {**trade, "p": "25600", "i": 1}, {**trade, "p": "25610", "i": 2}]})
+        await eventually(lambda: self.output["trade"].qsize() == 2 and self.output["funding"].qsize() == 2)
+        with aioresponses() as http:
+            prices = await self.data_source.get_last_traded_prices(["BTC-USD", "ETH-USD"])
+        self.assertEqual({"BTC-USD": 25610.0, "ETH-USD": 3090.5}, prices)  # BTC: last trade; ETH: its mark
+        self.assertEqual({}, http.requests)
+        self.assertEqual([], self.sleep_delays)
+
+    async def test_an_unsubscribed_pair_loses_its_stream_prices(self):
+        self.start_listening()
+        await self.send(await self.socket("/prices/mark"), DOC_MARK_PRICE_MESSAGE)
+        await self.next_output("funding")
+        await self.data_source.unsubscribe_from_trading_pair("BTC-USD")
+        with aioresponses() as http:
+            http.get(web_utils.rest_url("/info/markets"), payload=MARKETS_RESPONSE)
+            self.assertEqual({"BTC-USD": 42000.0}, await self.data_source.get_last_traded_prices(["BTC-USD"]))
+
 
 class MultiPairTests(DataSourceTestBase):
     trading_pairs = ["BTC-USD", "ETH-USD", "OLD-USD"]
 
-    async def test_every_tradable_pair_gets_every_stream_and_messages_stay_with_their_pair(self):
+    async def test_one_book_socket_per_tradable_pair_and_one_all_markets_socket_per_other_stream(self):
         with self.assertLogs(level="ERROR") as logs:
             self.start_listening()
-            await eventually(lambda: len(self.streams.handshakes) == 10)
-        expected = {STREAM_BASE + path.format(pair) for path in STREAM_PATHS for pair in ("BTC-USD", "ETH-USD")}
+            await eventually(lambda: len(self.streams.handshakes) == 6)
+        expected = {STREAM_BASE + f"/orderbooks/{pair}" for pair in ("BTC-USD", "ETH-USD")}
+        expected |= {STREAM_BASE + path for path in ALL_MARKETS_PATHS}
         self.assertEqual(expected, set(self.streams.urls()))
+        self.assertEqual(6, len(self.streams.urls()))
         self.assertIn("OLD-USD", logs.output[0])
+
+    async def test_all_markets_messages_reach_their_pair_and_other_markets_are_dropped(self):
+        with self.assertLogs(level="ERROR"):
+            self.start_listening()
+            mark = await self.socket("/prices/mark")
+        await self.send(mark, *[{**DOC_MARK_PRICE_MESSAGE, "seq": seq, "data": {"m": market, "p": price, "ts": 1}}
+                                for seq, (market, price) in enumerate(
+                                    [("SOL-USD", "150"), ("ETH-USD", "3000"), ("OLD-USD", "1"), ("BTC-USD", "25000")],
+                                    start=1)])
+        updates = [await self.next_output("funding") for _ in range(2)]
+        self.assertEqual([("ETH-USD", Decimal("3000")), ("BTC-USD", Decimal("25000"))],
+                         [(update.trading_pair, update.mark_price) for update in updates])
+        trade = DOC_PUBLIC_TRADES_MESSAGE["data"][0]
+        await self.send(await self.socket("/publicTrades"), {"ts": 1, "seq": 1, "data": [
+            {**trade, "m": "ETH-USD", "i": 1}, {**trade, "m": "SOL-USD", "i": 2}, {**trade, "i": 3},
+            {**trade, "m": "ETH-USD", "i": 4}]})
+        trades = [await self.next_output("trade") for _ in range(3)]
+        self.assertEqual([("ETH-USD", 1), ("ETH-USD", 4), ("BTC-USD", 3)],
+                         [(trade.trading_pair, trade.trade_id) for trade in trades])
+        await self.send(await self.socket("/funding"), {"ts": 1, "seq": 1, "data": [
+            {"m": "SOL-USD", "T": 1701563440000, "f": "0.001"}, {"m": "ETH-USD", "T": 1701563440000, "f": "0.002"}]})
+        applied = await self.next_output("funding")
+        self.assertEqual(FundingInfoUpdate("ETH-USD", next_funding_utc_timestamp=1701561600 + 3600), applied)
+        self.assertTrue(self.output["funding"].empty() and self.output["trade"].empty())
+
+    async def test_book_messages_stay_with_their_pair(self):
+        with self.assertLogs(level="ERROR"):
+            self.start_listening()
+            await eventually(lambda: len(self.streams.handshakes) == 6)
         await self.send(await self.socket("/orderbooks/ETH-USD"), book_message(1, "SNAPSHOT", bids=[("3000", "1")]))
         await self.send(await self.socket("/orderbooks/BTC-USD"), DOC_ORDER_BOOK_SNAPSHOT_MESSAGE)
         first, second = await self.next_output("diff"), await self.next_output("diff")
@@ -394,21 +534,32 @@ class MultiPairTests(DataSourceTestBase):
 
 
 class SubscriptionTests(DataSourceTestBase):
-    async def test_subscribe_while_running_opens_the_pair_streams_and_unsubscribe_closes_them(self):
+    async def test_subscribe_while_running_opens_the_pair_book_and_widens_the_all_markets_filter(self):
         self.start_listening()
         await eventually(lambda: len(self.streams.handshakes) == 5)
+        mark = await self.socket("/prices/mark")
+        eth_mark = {**DOC_MARK_PRICE_MESSAGE, "data": {"m": "ETH-USD", "p": "3000", "ts": 1}}
+        await self.send(mark, {**eth_mark, "seq": 1}, {**DOC_MARK_PRICE_MESSAGE, "seq": 2})
+        self.assertEqual("BTC-USD", (await self.next_output("funding")).trading_pair)  # ETH-USD: not subscribed
         self.assertTrue(await self.data_source.subscribe_to_trading_pair("ETH-USD"))
         eth_book = await self.socket("/orderbooks/ETH-USD")
         await self.send(eth_book, book_message(1, "SNAPSHOT", bids=[("3000", "1")], market="ETH-USD"))
         self.assertEqual("ETH-USD", (await self.next_output("diff")).trading_pair)
         self.assertIn("ETH-USD", self.data_source._trading_pairs)
+        await self.send(mark, {**eth_mark, "seq": 3})
+        update = await self.next_output("funding")
+        self.assertEqual(("ETH-USD", Decimal("3000")), (update.trading_pair, update.mark_price))
 
-        btc_tasks = list(self.data_source._stream_tasks["BTC-USD"].values())
+        btc_book_task = self.data_source._book_tasks["BTC-USD"]
         self.assertTrue(await self.data_source.unsubscribe_from_trading_pair("BTC-USD"))
-        await eventually(lambda: all(task.done() for task in btc_tasks))
+        await eventually(btc_book_task.done)
         self.assertNotIn("BTC-USD", self.data_source._trading_pairs)
         await self.send(eth_book, book_message(2, bids=[("3000", "1")], market="ETH-USD"))
         self.assertEqual(2.0, (await self.next_output("diff")).bids[0].amount)
+        await self.send(mark, {**DOC_MARK_PRICE_MESSAGE, "seq": 4}, {**eth_mark, "seq": 5})
+        self.assertEqual("ETH-USD", (await self.next_output("funding")).trading_pair)  # BTC-USD filtered out now
+        self.assertEqual(1, len(self.streams.sockets("/prices/mark")))  # the filter changed, not the socket
+        self.assertEqual(6, len(self.streams.handshakes))
         self.assertFalse(await self.data_source.unsubscribe_from_trading_pair("BTC-USD"))
 
     async def test_subscribing_to_an_inactive_market_is_refused_without_opening_sockets(self):
@@ -422,11 +573,13 @@ class SubscriptionTests(DataSourceTestBase):
     async def test_cancelling_the_listener_closes_every_stream(self):
         listener = self.start(self.data_source.listen_for_subscriptions())
         await eventually(lambda: len(self.streams.handshakes) == 5)
-        stream_tasks = list(self.data_source._stream_tasks["BTC-USD"].values())
+        stream_tasks = [self.data_source._book_tasks["BTC-USD"], *self.data_source._all_markets_tasks.values()]
+        self.assertEqual(5, len(stream_tasks))
         listener.cancel()
         with self.assertRaises(asyncio.CancelledError):
             await listener
         await eventually(lambda: all(task.cancelled() for task in stream_tasks))
+        self.assertEqual(0.0, self.data_source.last_recv_time)  # no socket left open
 
 
 class ConnectionHygieneTests(DataSourceTestBase):

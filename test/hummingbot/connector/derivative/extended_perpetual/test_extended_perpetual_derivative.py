@@ -40,6 +40,7 @@ from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
+from hummingbot.core.network_iterator import NetworkStatus
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
 
 API_KEY = "test-api-key-0123456789abcdef"  # noqa: mock
@@ -128,8 +129,8 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
         return web_utils.private_rest_url(CONSTANTS.BALANCE_PATH_URL)
 
     @property
-    def funding_info_url(self):
-        return web_utils.public_rest_url(CONSTANTS.MARKET_STATS_PATH_URL.format(market=self.exchange_trading_pair))
+    def funding_info_url(self):  # the marketStats of every market, from one request (not /info/markets/{m}/stats)
+        return regex(web_utils.public_rest_url(CONSTANTS.MARKETS_PATH_URL))
 
     @property
     def funding_payment_url(self):
@@ -264,14 +265,16 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
 
     @property
     def funding_info_mock_response(self):
-        return {"status": "OK", "data": {
+        item = market_item(name=self.exchange_trading_pair)
+        item["marketStats"] = {
             "dailyVolume": "1", "dailyVolumeBase": "1", "dailyPriceChangePercentage": "0", "dailyLow": "1",
             "dailyHigh": "1", "lastPrice": "1", "askPrice": "1", "bidPrice": "1",
             "markPrice": str(self.target_funding_info_mark_price),
             "indexPrice": str(self.target_funding_info_index_price),
             "fundingRate": str(self.target_funding_info_rate),
             "nextFundingRate": self.target_funding_info_next_funding_utc_timestamp * 1000,
-            "openInterest": "1", "openInterestBase": "1"}}
+            "openInterest": "1", "openInterestBase": "1"}
+        return {"status": "OK", "data": [item]}
 
     @property
     def empty_funding_payment_mock_response(self):
@@ -947,8 +950,7 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
 
     @aioresponses()
     async def test_a_funding_seen_on_the_funding_stream_triggers_a_payment_poll_a_few_seconds_later(self, mock_api):
-        mock_api.get(web_utils.public_rest_url(CONSTANTS.MARKET_STATS_PATH_URL.format(market="BTC-USD")),
-                     body=ok(market_item()["marketStats"]))
+        mock_api.get(web_utils.public_rest_url(CONSTANTS.MARKETS_PATH_URL), body=ok([market_item()]))
         applied_funding = (self.pair, {"ts": 1640780000500, "data": {"m": "BTC-USD", "T": 1640780000500, "f": "0.0001"},
                                        "seq": 2})
         mark_price = (self.pair, {"type": "MP", "data": {"m": "BTC-USD", "p": "10001", "ts": 1}, "ts": 1, "seq": 3})
@@ -1091,3 +1093,63 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
             self.exchange._stark_account) + " ".join(r.getMessage() for r in self.log_records)
         for secret in (API_KEY, STARK_PRIVATE_KEY, str(int(STARK_PRIVATE_KEY, 16))):
             self.assertNotIn(secret, text)
+
+
+class NetworkCheckTests(IsolatedAsyncioWrapperTestCase):
+    """``check_network`` answers from the streams while they are healthy; REST (``/info/markets``) otherwise."""
+
+    NOW = 1700000000.0
+
+    def make_exchange(self, trading_required: bool = True) -> ExtendedPerpetualDerivative:
+        credentials = dict(extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
+                           extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID)
+        exchange = ExtendedPerpetualDerivative(**(credentials if trading_required else {}), trading_pairs=["BTC-USD"],
+                                               trading_required=trading_required)
+        exchange._time = lambda: self.NOW
+        return exchange
+
+    @staticmethod
+    def public_stream_heard(exchange: ExtendedPerpetualDerivative, at: float):
+        exchange._orderbook_ds._live_sockets.add(MagicMock(last_recv_time=at))
+
+    @staticmethod
+    def account_stream_heard(exchange: ExtendedPerpetualDerivative, at: float):
+        exchange._user_stream_tracker.data_source._ws_assistant = MagicMock(last_recv_time=at)
+
+    async def check(self, exchange: ExtendedPerpetualDerivative, rest_status: Optional[int]) -> Tuple[Any, int]:
+        """The status, and how many REST requests it took (``rest_status`` None: any request is refused)."""
+        with aioresponses() as http:
+            if rest_status is not None:
+                http.get(regex(web_utils.public_rest_url(CONSTANTS.MARKETS_PATH_URL)), status=rest_status,
+                         body=ok([market_item()]))
+            status = await exchange.check_network()
+            return status, sum(len(calls) for calls in http.requests.values())
+
+    async def test_before_the_streams_start_the_network_is_checked_over_rest(self):
+        exchange = self.make_exchange()
+        self.assertEqual((NetworkStatus.CONNECTED, 1), await self.check(exchange, 200))
+        self.assertEqual((NetworkStatus.NOT_CONNECTED, 1), await self.check(exchange, 503))
+
+    async def test_a_recent_public_stream_message_answers_connected_without_a_request(self):
+        exchange = self.make_exchange()
+        self.public_stream_heard(exchange, self.NOW - 59)
+        self.assertEqual((NetworkStatus.CONNECTED, 0), await self.check(exchange, None))
+
+    async def test_a_recent_account_stream_message_answers_connected_without_a_request(self):
+        exchange = self.make_exchange()
+        self.account_stream_heard(exchange, self.NOW - 30)
+        self.assertEqual((NetworkStatus.CONNECTED, 0), await self.check(exchange, None))
+
+    async def test_silent_streams_fall_back_to_rest_and_its_failure_is_not_connected(self):
+        exchange = self.make_exchange()
+        self.public_stream_heard(exchange, self.NOW - 60)
+        self.account_stream_heard(exchange, self.NOW - 61)
+        self.assertEqual((NetworkStatus.NOT_CONNECTED, 1), await self.check(exchange, 503))
+        self.assertEqual((NetworkStatus.CONNECTED, 1), await self.check(exchange, 200))
+
+    async def test_without_trading_only_the_public_streams_count(self):
+        exchange = self.make_exchange(trading_required=False)
+        self.account_stream_heard(exchange, self.NOW - 1)
+        self.assertEqual((NetworkStatus.NOT_CONNECTED, 1), await self.check(exchange, 503))
+        self.public_stream_heard(exchange, self.NOW - 1)
+        self.assertEqual((NetworkStatus.CONNECTED, 0), await self.check(exchange, None))

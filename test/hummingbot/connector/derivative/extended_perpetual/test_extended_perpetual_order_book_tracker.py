@@ -124,4 +124,5 @@ class TrackerTests(DataSourceTestBase):
         await self.tracker_book_becomes(({3001.0: 1.0}, {}), "ETH-USD")
         self.assertTrue(await self.tracker.remove_trading_pair("BTC-USD"))
         self.assertNotIn("BTC-USD", self.tracker.order_books)
-        self.assertNotIn("BTC-USD", self.data_source._stream_tasks)
+        self.assertNotIn("BTC-USD", self.data_source._book_tasks)
+        self.assertNotIn("BTC-USD", self.data_source._pairs_by_symbol.values())  # out of the all-markets filter
