@@ -185,7 +185,7 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
         for patch in self._patches:
             patch.start()
         self._forget_foreign_shared_session()
-        kwargs = dict(seed=7, network="mainnet", mm_interval=None, ping_interval=1.0, pong_timeout=2.0)
+        kwargs = dict(seed=7, network="mainnet", mm_interval=None, ping_interval=2.0, pong_timeout=5.0)
         kwargs.update(self.emulator_kwargs)
         self.emu = CountingEmulator(**kwargs)
         self.base_url = await self.emu.start(host="127.0.0.1", port=0)
