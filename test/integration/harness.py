@@ -342,11 +342,14 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
                          message=f"{client_order_id} no longer in flight")
 
     async def wait_in_sync(self, timeout: float = 10.0):
-        """Wait until the connector's fills, position and balance equal the ledger's (then assert them)."""
+        """Wait until the connector's fills, open orders, position and balance equal the ledger's (then assert
+        them all)."""
         def in_sync() -> bool:
             ledger = self.ledger()
             our_trades = {str(t["id"]) for t in ledger["trades"]}
-            return (set(self.fill_ids()) == our_trades
+            open_on_exchange = {o["externalId"] for o in ledger["openOrders"]}
+            open_here = {oid for oid, o in self.connector.in_flight_orders.items() if o.is_open}
+            return (set(self.fill_ids()) == our_trades and open_on_exchange == open_here
                     and self.connector_position() == self.ledger_position()
                     and self.connector.get_balance("USD") == Decimal(ledger["balance"]["equity"])
                     and self.connector.get_available_balance("USD") == Decimal(ledger["balance"]["availableForTrade"]))
