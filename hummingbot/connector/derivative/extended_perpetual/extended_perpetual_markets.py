@@ -2,7 +2,8 @@
 
 REST: ``/info/markets`` (markets, trading config, l2Config, stats), ``/info/markets/{m}/stats``,
 ``/info/markets/{m}/orderbook``. Streams: ``orderbooks``, ``publicTrades``, ``funding``, ``prices/mark``,
-``prices/index``. A payload that does not match its documented shape raises ``MarketDataFormatError``.
+``prices/index`` (per-market and all-markets streams have the same formats, each item naming its market ``m``).
+A payload that does not match its documented shape raises ``MarketDataFormatError``.
 """
 import logging
 from dataclasses import dataclass
