@@ -275,8 +275,9 @@ class PublicStreamFaultTests(FaultTestCase):
 class RestFaultTests(FaultTestCase):
 
     async def test_order_post_503_fails_the_order_then_trading_continues(self):
-        """A 503 on the order POST: the order fails (failure event), the emulator has no such order, nothing stays
-        in flight; the next order goes through."""
+        """A 503 on the order POST: the outcome is unknown (a 5xx may follow an accepted order), so the order is
+        looked up by its external id; never found, it fails (failure event), the emulator has no such order,
+        nothing stays in flight; the next order goes through."""
         self.emu.faults.http(status=503, count=1, path_prefix="/api/v1/user/order")
         failed = self.limit(True, QTY, self.best(is_ask=False))
         await wait_until(lambda: self.event_log(MarketEvent.OrderFailure), message="failure event")

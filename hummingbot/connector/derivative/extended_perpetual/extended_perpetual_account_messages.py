@@ -54,6 +54,11 @@ class ExtendedAPIError(IOError):
     def is_rate_limited(self) -> bool:
         return CONSTANTS.HTTP_TOO_MANY_REQUESTS in (self.http_status, self.code)
 
+    @property
+    def is_server_error(self) -> bool:
+        """HTTP 5xx: the server (or a proxy before it) failed; whether the request took effect is unknown."""
+        return self.http_status >= CONSTANTS.HTTP_SERVER_ERROR
+
 
 def describe_error(http_status: int, code: Any, message: str) -> str:
     """``Extended error 1140 (OrderCostExceedsBalance: ...): <server message> [HTTP 400]``."""

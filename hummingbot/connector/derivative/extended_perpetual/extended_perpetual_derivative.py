@@ -517,15 +517,22 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                           order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
         """An answer from Extended (or a local refusal) fails the order; a lost answer (timeout, dropped
-        connection) does not: the order may exist, so it stays tracked and is looked up by its external id a few
-        times within seconds (it becomes a failure only after repeated "not found")."""
-        if isinstance(exception, (messages.ExtendedAPIError, ValueError)):
+        connection, or a 5xx from the server or a proxy, after which the order may still have been accepted) does
+        not: the order may exist, so it stays tracked and is looked up by its external id a few times within
+        seconds (it becomes a failure only after repeated "not found")."""
+        if self._is_definite_refusal(exception):
             super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
                                       **kwargs)
             return
         self.logger().warning(f"No answer from Extended for order {order_id} ({type(exception).__name__}); it may "
                               f"have been created: its status will be checked by its external id.")
         safe_ensure_future(self._look_up_unanswered_order(order_id))
+
+    @staticmethod
+    def _is_definite_refusal(exception: Exception) -> bool:
+        if isinstance(exception, messages.ExtendedAPIError):
+            return not exception.is_server_error
+        return isinstance(exception, ValueError)
 
     async def _look_up_unanswered_order(self, order_id: str):
         for delay in UNANSWERED_ORDER_LOOKUP_DELAYS:

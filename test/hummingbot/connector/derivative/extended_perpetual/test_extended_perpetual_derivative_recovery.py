@@ -153,22 +153,68 @@ class UnansweredOrderTests(IsolatedAsyncioWrapperTestCase):
 
     @aioresponses()
     async def test_an_order_post_without_answer_is_looked_up_then_failed_when_never_found(self, mock_api):
+        await self._assert_looked_up_then_failed(mock_api, ConnectionResetError("reset"))
+
+    @aioresponses()
+    async def test_a_5xx_on_an_order_post_the_exchange_accepted_keeps_the_order(self, mock_api):
+        # a proxy's 502 or the server's 503 may come after the order was accepted: it is not a refusal
+        exchange = self._exchange()
+        failures = self._track(exchange)
+        path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B9")
+        accepted = {"id": 1791389621914243072, "accountId": 3017, "externalId": "HBOT-B9", "market": PAIR,
+                    "type": "LIMIT", "side": "BUY", "status": "NEW", "price": "10000", "averagePrice": "0",
+                    "qty": "1", "filledQty": "0", "payedFee": "0", "reduceOnly": False, "postOnly": False,
+                    "createdTime": 1715885888571, "updatedTime": 1715885888571, "expireTime": 1716885888571}
+        mock_api.get(regex(web_utils.private_rest_url(path)), body=ok([accepted]), repeat=True)
+        with patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.0, 0.0, 0.0, 0.0)):
+            exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                       Decimal("10000"), messages.ExtendedAPIError(503, 503, "unavailable"))
+            order = exchange.in_flight_orders["HBOT-B9"]
+            for _ in range(50):
+                if order.exchange_order_id is not None:
+                    break
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        self.assertEqual([], failures.event_log)
+        self.assertEqual("1791389621914243072", order.exchange_order_id)
+        self.assertTrue(order.is_open)
+
+    async def test_a_documented_refusal_on_the_order_post_fails_at_once_without_look_up(self):
+        exchange = self._exchange()
+        failures = self._track(exchange)
+        exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                   Decimal("10000"), messages.ExtendedAPIError(400, 1140, "cost exceeds balance"))
+        await asyncio.sleep(0.05)
+        self.assertEqual(["HBOT-B9"], [event.order_id for event in failures.event_log])
+        self.assertIn("1140", failures.event_log[0].error_message)
+        self.assertNotIn("HBOT-B9", exchange.in_flight_orders)
+
+    def _exchange(self) -> ExtendedPerpetualDerivative:
         exchange = ExtendedPerpetualDerivative(
             extended_perpetual_api_key=API_KEY, extended_perpetual_stark_private_key=STARK_PRIVATE_KEY,
             extended_perpetual_stark_public_key=STARK_PUBLIC_KEY, extended_perpetual_vault_id=VAULT_ID,
             trading_pairs=[PAIR])
         exchange._set_trading_pair_symbol_map(bidict({PAIR: PAIR}))
+        return exchange
+
+    @staticmethod
+    def _track(exchange: ExtendedPerpetualDerivative) -> EventLogger:
         failures = EventLogger()
         exchange.add_listener(MarketEvent.OrderFailure, failures)
         exchange.start_tracking_order(order_id="HBOT-B9", exchange_order_id=None, trading_pair=PAIR,
                                       trade_type=TradeType.BUY, price=Decimal("10000"), amount=Decimal("1"),
                                       order_type=OrderType.LIMIT, position_action=PositionAction.OPEN)
+        return failures
+
+    async def _assert_looked_up_then_failed(self, mock_api, post_error: Exception):
+        exchange = self._exchange()
+        failures = self._track(exchange)
         path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B9")
         mock_api.get(regex(web_utils.private_rest_url(path)), status=404, body=error(404, "not found"), repeat=True)
         mock_api.get(regex(web_utils.private_rest_url(CONSTANTS.ORDERS_HISTORY_PATH_URL)), body=ok([]), repeat=True)
         with patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.0, 0.0, 0.0, 0.0)):
             exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
-                                       Decimal("10000"), ConnectionResetError("reset"))
+                                       Decimal("10000"), post_error)
             self.assertEqual([], failures.event_log)
             for _ in range(50):
                 if failures.event_log:
