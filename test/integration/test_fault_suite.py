@@ -6,7 +6,6 @@ recovery cost (no hot loop). Book faults end with the tracker's book equal to th
 """
 import asyncio
 import time
-import unittest
 from unittest import mock
 from decimal import Decimal
 
@@ -255,12 +254,9 @@ class PublicStreamFaultTests(FaultTestCase):
         await self.wait_in_sync()
         self.assert_rest_budget(since)
 
-    @unittest.expectedFailure
     async def test_funding_paid_while_only_the_funding_socket_is_down(self):
-        """KNOWN GAP (order book data source): when only the funding socket is down as funding is paid, nothing
-        tells the connector a payment may have been missed (the account stream stays up), so the payment event waits
-        for the hourly poll. Fix belongs in the data source: a funding-stream reconnection should trigger the
-        payment read as an applied-funding message does."""
+        """Only the funding socket is down as funding is paid (the account stream stays up): its reconnection
+        makes the connector read the payments, so the event comes within seconds, not at the hourly poll."""
         self.emu.set_funding_rate(MARKET, Decimal("0.0005"))
         opened = self.market(True, QTY)
         await self.wait_ledger_status(opened, "FILLED")

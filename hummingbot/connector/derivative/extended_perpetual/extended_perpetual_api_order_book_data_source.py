@@ -126,6 +126,10 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._listening = False
         self._stream_kinds = self._build_stream_kinds()
         self._book_kind, self._all_markets_kinds = self._stream_kinds[0], self._stream_kinds[1:]
+        self._funding_kind = self._stream_kinds[2]
+        self._funding_stream_connections = 0
+        # Called when the funding stream comes back after a drop: an applied funding may have been missed.
+        self.on_funding_stream_reconnected: Optional[Callable[[], None]] = None
         self._last_trade_prices: Dict[str, float] = {}  # pair -> price of its last public trade (stream)
         self._mark_prices: Dict[str, float] = {}  # pair -> its last mark price (stream)
         self._markets_cache: Optional[Tuple[float, Dict[str, markets.ExtendedMarket]]] = None  # (time, by name)
@@ -330,6 +334,11 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             await self._sleep(delay)
             delay = min(delay * 2, self.RECONNECT_MAX_DELAY)
 
+    def _note_funding_stream_connected(self):
+        self._funding_stream_connections += 1
+        if self._funding_stream_connections > 1 and self.on_funding_stream_reconnected is not None:
+            self.on_funding_stream_reconnected()
+
     async def _connected_stream(self, kind: StreamKind, symbol: Optional[str]) -> WSAssistant:
         ws = await self._api_factory.get_ws_assistant()
         path = kind.path if kind.all_markets else kind.path.format(market=symbol)
@@ -345,6 +354,8 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         """Queue ``(pair, payload)`` in seq order; returns (whether anything was received) on close or gap."""
         ws = await self._connected_stream(kind, symbol)
         self._live_sockets.add(ws)
+        if kind is self._funding_kind:
+            self._note_funding_stream_connected()
         queue_message = self._message_queue[kind.queue_key].put_nowait
         route = self._route_all_markets_message if kind.all_markets else None
         last_seq, received = 0, False

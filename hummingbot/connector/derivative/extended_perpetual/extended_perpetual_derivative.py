@@ -860,9 +860,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     async def _listen_for_funding_info(self):
         """As the base class, with the funding-info updates watched on their way to the perpetual state: an
-        applied funding (an update that moves the next funding time) makes the payments be read a few seconds
-        later, instead of at the next hourly poll."""
+        applied funding (an update that moves the next funding time), or the funding stream coming back after a
+        drop (one may have been missed), makes the payments be read a few seconds later, instead of at the next
+        hourly poll."""
         await self._init_funding_info()
+        self._orderbook_ds.on_funding_stream_reconnected = self._on_funding_applied  # a funding may have been missed
         await self._orderbook_ds.listen_for_funding_info(
             output=_FundingUpdateWatch(self._perpetual_trading.funding_info_stream, self._on_funding_applied))
 
