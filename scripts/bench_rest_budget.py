@@ -25,7 +25,6 @@ import asyncio
 import logging
 import os
 import re
-import secrets
 import sys
 import time
 import traceback
@@ -88,8 +87,8 @@ class SimTime:
 SIM = SimTime()
 SIM.install()
 
-import fast_stark_crypto  # noqa: E402
 
+from scripts.throwaway_account import ThrowAwayAccount  # noqa: E402
 from extended_emulator import Emulator  # noqa: E402
 from extended_emulator.markets import L2Config, Market, TradingConfig, default_markets, synthetic_asset_id  # noqa: E402
 from hummingbot.client.config.client_config_map import ClientConfigMap  # noqa: E402,F401  (import order)
@@ -97,7 +96,6 @@ from hummingbot.connector.derivative.extended_perpetual import extended_perpetua
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (  # noqa: E402
     ExtendedPerpetualDerivative,
 )
-from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_utils import STARK_CURVE_ORDER  # noqa: E402
 from hummingbot.core.clock import Clock, ClockMode  # noqa: E402
 from hummingbot.core.data_type.common import OrderType, PositionAction  # noqa: E402
 from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection  # noqa: E402
@@ -213,20 +211,6 @@ def benchmark_markets(count: int) -> Dict[str, Market]:
     return markets
 
 
-@dataclass(frozen=True)
-class ThrowAwayAccount:
-    api_key: str
-    private_key: int
-    public_key: int
-    vault: int
-
-    @classmethod
-    def generate(cls) -> "ThrowAwayAccount":
-        private_key = secrets.randbelow(STARK_CURVE_ORDER - 1) + 1
-        return cls(secrets.token_hex(16), private_key, fast_stark_crypto.get_public_key(private_key),
-                   secrets.randbelow(2**31) + 1)
-
-
 # ----------------------------------------------------------------------------------------------- one configuration
 @dataclass
 class Result:
@@ -314,10 +298,8 @@ async def run_config(pairs: int, orders: int, speed: float, sim_minutes: float, 
     emulator.add_account(api_key=account.api_key, stark_public_key=account.public_key, vault=account.vault,
                          balance=Decimal("10000000"))
     os.environ[CONSTANTS.BASE_URL_OVERRIDE_ENV_VAR] = base_url
-    connector = ExtendedPerpetualDerivative(
-        extended_perpetual_api_key=account.api_key, extended_perpetual_stark_private_key=hex(account.private_key),
-        extended_perpetual_stark_public_key=hex(account.public_key), extended_perpetual_vault_id=str(account.vault),
-        trading_pairs=trading_pairs, trading_required=True)
+    connector = ExtendedPerpetualDerivative(**account.connector_keys(), trading_pairs=trading_pairs,
+                                            trading_required=True)
     counter.take()
     ticker: Optional[Ticker] = None
     try:

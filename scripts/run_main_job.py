@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import logging
 import os
-import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # the `scripts` package Hummingbot loads strategies from, and the emulator
 
-import fast_stark_crypto  # noqa: E402
 
 from extended_emulator import Emulator  # noqa: E402
+from scripts.throwaway_account import ThrowAwayAccount  # noqa: E402
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS  # noqa: E402
-from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_utils import STARK_CURVE_ORDER  # noqa: E402
 from hummingbot import root_path  # noqa: E402
 from hummingbot.client.hummingbot_application import HummingbotApplication  # noqa: E402
 from hummingbot.core.rate_oracle.rate_oracle import RateOracle  # noqa: E402
@@ -40,28 +38,6 @@ CONNECTOR = CONSTANTS.DEFAULT_DOMAIN
 STRATEGY = "extended_demo"
 START_BALANCE = Decimal("100000")
 DEFAULT_LOG_FILE = REPO_ROOT / "logs" / "main_job.log"
-
-
-@dataclass(frozen=True)
-class ThrowAwayAccount:
-    api_key: str
-    private_key: int
-    public_key: int
-    vault: int
-
-    @classmethod
-    def generate(cls) -> "ThrowAwayAccount":
-        private_key = secrets.randbelow(STARK_CURVE_ORDER - 1) + 1
-        return cls(api_key=secrets.token_hex(16), private_key=private_key,
-                   public_key=fast_stark_crypto.get_public_key(private_key), vault=secrets.randbelow(2**31) + 1)
-
-    def connector_keys(self) -> Dict[str, str]:
-        return {
-            f"{CONNECTOR}_api_key": self.api_key,
-            f"{CONNECTOR}_stark_private_key": hex(self.private_key),
-            f"{CONNECTOR}_stark_public_key": hex(self.public_key),
-            f"{CONNECTOR}_vault_id": str(self.vault),
-        }
 
 
 class ConnectorPriceSource(RateSourceBase):

@@ -12,17 +12,15 @@ test can bound the requests a recovery costs (no hot loop).
 import asyncio
 import logging
 import os
-import secrets
 import time
 from collections import Counter
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest import mock
 
 import aiohttp
-import fast_stark_crypto
 
+from scripts.throwaway_account import ThrowAwayAccount
 from extended_emulator import Emulator, FeeRates
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_constants as CONSTANTS,
@@ -37,7 +35,6 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_deriv
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_user_stream_data_source import (
     ExtendedPerpetualUserStreamDataSource,
 )
-from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_utils import STARK_CURVE_ORDER
 from hummingbot.core.clock import Clock
 from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType, PositionAction
@@ -95,20 +92,6 @@ class CountingEmulator(Emulator):
 
     def requests_by_path(self, since: float = 0.0) -> Counter:
         return Counter(f"{m} {p}" for t, m, p in self.requests if t >= since)
-
-
-@dataclass(frozen=True)
-class ThrowAwayAccount:
-    api_key: str
-    private_key: int
-    public_key: int
-    vault: int
-
-    @classmethod
-    def generate(cls) -> "ThrowAwayAccount":
-        private_key = secrets.randbelow(STARK_CURVE_ORDER - 1) + 1
-        return cls(api_key=secrets.token_hex(16), private_key=private_key,
-                   public_key=fast_stark_crypto.get_public_key(private_key), vault=secrets.randbelow(2 ** 31) + 1)
 
 
 class ClientCounters:
@@ -213,12 +196,8 @@ class ConnectorTestCase(IsolatedAsyncioWrapperTestCase):
                          message="both sides of the book")
 
     def build_connector(self) -> ExtendedPerpetualDerivative:
-        return ExtendedPerpetualDerivative(
-            extended_perpetual_api_key=self.account.api_key,
-            extended_perpetual_stark_private_key=hex(self.account.private_key),
-            extended_perpetual_stark_public_key=hex(self.account.public_key),
-            extended_perpetual_vault_id=str(self.account.vault),
-            trading_pairs=[PAIR], trading_required=True, domain=CONSTANTS.DEFAULT_DOMAIN)
+        return ExtendedPerpetualDerivative(**self.account.connector_keys(), trading_pairs=[PAIR],
+                                           trading_required=True, domain=CONSTANTS.DEFAULT_DOMAIN)
 
     async def _tick_forever(self):
         """Hummingbot's real-time clock drives the connector (``current_timestamp``, ``tick``), as in the client."""
