@@ -40,7 +40,7 @@ class MalformedMessageError(ValueError):
 class ExtendedAPIError(IOError):
     """A REST error: HTTP status, Extended error code (int when documented) and message, explained."""
 
-    def __init__(self, http_status: int, code: Any, message: str):
+    def __init__(self, http_status: Optional[int], code: Any, message: str):
         self.http_status = http_status
         self.code = code
         self.message = message
@@ -57,17 +57,19 @@ class ExtendedAPIError(IOError):
     @property
     def is_server_error(self) -> bool:
         """HTTP 5xx: the server (or a proxy before it) failed; whether the request took effect is unknown."""
-        return self.http_status >= CONSTANTS.HTTP_SERVER_ERROR
+        return self.http_status is not None and self.http_status >= CONSTANTS.HTTP_SERVER_ERROR
 
 
-def describe_error(http_status: int, code: Any, message: str) -> str:
-    """``Extended error 1140 (OrderCostExceedsBalance: ...): <server message> [HTTP 400]``."""
+def describe_error(http_status: Optional[int], code: Any, message: str) -> str:
+    """``Extended error 1140 (OrderCostExceedsBalance: ...): <server message> [HTTP 400]`` (no HTTP part when the
+    status is not known, e.g. an error envelope read from an already-accepted answer)."""
     explanation = CONSTANTS.ERROR_CODES.get(code) if isinstance(code, int) else None
     if explanation is None:
         explanation = CONSTANTS.ERROR_CODES.get(http_status, "unexpected error")
     code_text = code if code not in (None, "") else http_status
     detail = f": {message}" if message else ""
-    return f"Extended error {code_text} ({explanation}){detail} [HTTP {http_status}]"
+    http_part = f" [HTTP {http_status}]" if http_status is not None else ""
+    return f"Extended error {code_text} ({explanation}){detail}{http_part}"
 
 
 def _code(value: Any) -> Any:
@@ -76,6 +78,12 @@ def _code(value: Any) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return value
+
+
+def error_from_envelope(body: Mapping[str, Any]) -> ExtendedAPIError:
+    """The error of an ``{"status": "ERROR", "error": {code, message}}`` envelope whose HTTP status is unknown."""
+    error = body.get("error") or {}
+    return ExtendedAPIError(None, _code(error.get("code")), str(error.get("message") or "unknown error"))
 
 
 def error_from_response(http_status: int, body: Any) -> Optional[ExtendedAPIError]:

@@ -12,7 +12,10 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Set
 
 from bidict import bidict
 
-from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_account_messages as messages,
+    extended_perpetual_constants as CONSTANTS,
+)
 from hummingbot.connector.trading_rule import TradingRule
 
 _logger = logging.getLogger(__name__)
@@ -30,21 +33,12 @@ class MarketDataFormatError(ValueError):
     """A public payload that does not have its documented shape."""
 
 
-class ExtendedApiError(IOError):
-    """An ``{"status": "ERROR", "error": {...}}`` answer."""
-
-    def __init__(self, code: Any, message: str):
-        super().__init__(f"Extended error {code}: {message}")
-        self.code = code
-
-
 def response_data(payload: Any) -> Any:
-    """The ``data`` of a REST envelope; raises ``ExtendedApiError`` for an error answer."""
+    """The ``data`` of a REST envelope; raises the account module's ``ExtendedAPIError`` for an error answer."""
     if not isinstance(payload, Mapping):
         raise MarketDataFormatError(f"expected a JSON object, got {type(payload).__name__}")
     if str(payload.get("status", "")).upper() == "ERROR" or "error" in payload:
-        error = payload.get("error") or {}
-        raise ExtendedApiError(error.get("code"), str(error.get("message", "unknown error")))
+        raise messages.error_from_envelope(payload)
     if "data" not in payload:
         raise MarketDataFormatError("response without data")
     return payload["data"]

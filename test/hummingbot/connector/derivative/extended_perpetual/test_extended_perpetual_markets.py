@@ -4,6 +4,7 @@ import unittest
 from decimal import Decimal
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_markets as markets
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_account_messages import ExtendedAPIError
 
 # ---- the documentation's examples, verbatim ----
 DOC_MARKETS_RESPONSE = {
@@ -165,8 +166,9 @@ class MarketParsingTests(unittest.TestCase):
         self.assertEqual(Decimal("3085.70"), stats.last_price)
 
     def test_error_envelope_raises_with_the_exchange_message(self):
-        with self.assertRaisesRegex(markets.ExtendedApiError, "Market not found"):
+        with self.assertRaisesRegex(ExtendedAPIError, "Market not found") as context:
             markets.parse_order_book_snapshot(DOC_NOT_FOUND_RESPONSE)
+        self.assertTrue(context.exception.is_not_found)  # one error type: the connector's not-found checks apply
 
     def test_malformed_market_is_left_out_and_the_others_kept(self):
         broken = market_item("ETH-USD", "ETH")
