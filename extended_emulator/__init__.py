@@ -13,6 +13,7 @@ Out of process: ``python -m extended_emulator --port 8765 --seed 7 --network mai
 """
 from .accounts import FeeRates
 from .app import Emulator
-from .signing import OrderSpec, build_order_body
+from .order_builder import LegSpec, OrderSpec, build_order_body
+from .triggers import Trigger
 
-__all__ = ["Emulator", "FeeRates", "OrderSpec", "build_order_body"]
+__all__ = ["Emulator", "FeeRates", "LegSpec", "OrderSpec", "Trigger", "build_order_body"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from decimal import ROUND_UP, Decimal
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from . import errors
 from .accounts import Account, FeeRates, Position, balance_json, fmt
@@ -23,6 +23,7 @@ from .markets import Market, default_markets
 from .matching import Fill, OrderBook
 from .orders import Order, OrderRequest, parse_order_body
 from .signing import CHAIN_IDS
+from .trigger_engine import TriggerEngine
 from .validation import validate_order
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def run_now(callback: Callable[[], None]) -> None:
     callback()
 
 
-class Exchange(PricesFundingAndTime):
+class Exchange(PricesFundingAndTime, TriggerEngine):
     def __init__(self, seed: int = 7, network: str = "mainnet", clock: Optional[Clock] = None,
                  markets: Optional[Dict[str, Market]] = None, funding_fee_paid_positive: bool = True):
         if network not in CHAIN_IDS:
@@ -58,6 +59,8 @@ class Exchange(PricesFundingAndTime):
         self.schedule: Scheduler = run_now
         self.message_order_rng = random.Random(seed * 7919 + 1)
         self.dead_man_deadlines: Dict[int, int] = {}
+        self.watched: Dict[str, Dict[int, Order]] = {}  # conditional / TP-SL orders waiting for a price
+        self.trigger_checks_pending: Set[str] = set()
         self._published_books: Dict[str, Tuple[dict, dict]] = {name: ({}, {}) for name in self.markets}
         self._next = {"order": ORDER_ID_BASE, "trade": TRADE_ID_BASE, "position": 1, "account": 100,
                       "funding": 1, "sequence": 0}
@@ -98,6 +101,11 @@ class Exchange(PricesFundingAndTime):
         account.orders[order.id] = order
         log.debug("accepted order %s (%s %s %s @ %s) for account %s", order.id, order.market, order.side,
                   order.qty, order.price, account.account_id)
+        if order.status == "UNTRIGGERED":
+            self.schedule(lambda: self._store_untriggered(order, replaced))
+            return order
+        if order.legs:
+            self.watch(order)  # its TP/SL legs arm with its first fill
         self.schedule(lambda: self.process_order(order, replaced))
         return order
 
@@ -109,8 +117,22 @@ class Exchange(PricesFundingAndTime):
             time_in_force=req.time_in_force, expire_time=req.expiry_epoch_millis, fee_rate=req.fee,
             reduce_only=req.reduce_only, post_only=req.post_only,
             self_trade_protection=req.self_trade_protection, created_time=now, updated_time=now,
-            sequence=self.next_id("sequence"),
+            sequence=self.next_id("sequence"), status="UNTRIGGERED" if _waits(req) else "NEW",
+            execution_type=_execution_type(req), trigger=req.trigger, tp_sl_type=req.tp_sl_type,
+            take_profit=req.take_profit, stop_loss=req.stop_loss, legs_pending=bool(req.legs),
         )
+
+    def _store_untriggered(self, order: Order, replaced: Optional[Order]) -> None:
+        """A conditional / TPSL order is reported UNTRIGGERED, then waits for its trigger price."""
+        if replaced is not None and replaced.is_open:
+            self._finish(replaced, "CANCELLED", "ORDER_REPLACED")
+            self.publish_book(replaced.market)
+        if order.status != "UNTRIGGERED":
+            return
+        self.emit_order(order)
+        self.emit_balance(self.accounts[order.account_id])
+        self.watch(order)
+        self.request_trigger_check(order.market)
 
     def place_internal(self, account: Account, market: str, side: str, qty: Decimal, price: Decimal) -> Order:
         """A GTT limit order from an internal (market-maker) account, matched at once."""
@@ -136,6 +158,7 @@ class Exchange(PricesFundingAndTime):
             self._match(order, book)
         if publish:
             self.publish_book(order.market)
+        self.request_trigger_check(order.market)  # the last price may have moved, fills arm TP/SL legs
 
     def _pre_match_outcome(self, order: Order, book: OrderBook) -> Optional[Tuple[str, str]]:
         """(status, statusReason) when the order must end before matching, else None."""
@@ -194,7 +217,7 @@ class Exchange(PricesFundingAndTime):
     def _after_match(self, taker: Order, book: OrderBook) -> None:
         if taker.remaining <= 0 or not taker.is_open:
             return
-        if taker.time_in_force == "GTT" and taker.order_type == "LIMIT":
+        if taker.rests:
             book.add(taker)
             if taker.filled_qty == 0:
                 self.emit_order(taker)
@@ -319,7 +342,7 @@ class Exchange(PricesFundingAndTime):
         self.sink.account_message(account.account_id, {"type": msg_type, "data": data, "ts": self.clock.now_ms()})
 
     def emit_order(self, order: Order) -> None:
-        self._account_message(self.accounts[order.account_id], "ORDER", {"orders": [order.to_json()]})
+        self._account_message(self.accounts[order.account_id], "ORDER", {"orders": [order.to_json(stream=True)]})
 
     def emit_balance(self, account: Account) -> None:
         self._account_message(account, "BALANCE", {"balance": balance_json(account, self.markets,
@@ -365,6 +388,17 @@ class Exchange(PricesFundingAndTime):
     def published_book(self, market: str) -> Tuple[dict, dict]:
         return self._published_books[market]
 
+
+
+def _waits(req: OrderRequest) -> bool:
+    return req.order_type in ("CONDITIONAL", "TPSL")
+
+
+def _execution_type(req: OrderRequest) -> str:
+    """LIMIT or MARKET; a conditional order's executionPriceType, a TPSL order's leg (set at trigger)."""
+    if req.trigger is not None:
+        return req.trigger.execution_price_type
+    return "MARKET" if req.order_type == "MARKET" else "LIMIT"
 
 
 def _top(bids: dict, asks: dict) -> Tuple[Optional[Decimal], Optional[Decimal]]:

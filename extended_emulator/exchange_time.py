@@ -28,6 +28,7 @@ class PricesFundingAndTime:
             if market in account.positions:
                 self.emit_position(account, market)
                 self.emit_balance(account)
+        self.request_trigger_check(market)
 
     def set_index_price(self: "Exchange", market: str, price: Decimal) -> None:
         target = self.markets[market]
@@ -37,6 +38,7 @@ class PricesFundingAndTime:
         self.sink.public_message("prices/index", market, {
             "type": "IP", "data": {"m": market, "p": str(target.index_price), "ts": now},
             "ts": now, "sourceEventId": None})
+        self.request_trigger_check(market)
 
     def record_price(self: "Exchange", market: str, candle_type: str, price: Decimal) -> None:
         self.candles.add(market, candle_type, self.clock.now_ms(), price)

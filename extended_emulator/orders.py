@@ -2,27 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Optional
 
 from . import errors
-from .errors import ApiError
+from .fields import Settlement, bad, boolean, decimal, enum, integer, parse_settlement, required
+from .triggers import STOP_LOSS, TAKE_PROFIT, TPSL_TYPES, TpSlLeg, Trigger, parse_leg, parse_trigger
 
 ORDER_TYPES = ("LIMIT", "MARKET", "CONDITIONAL", "TPSL")
-SUPPORTED_TYPES = ("LIMIT", "MARKET")
 SIDES = ("BUY", "SELL")
 TIME_IN_FORCE = ("GTT", "IOC", "FOK")
 STP_LEVELS = ("DISABLED", "ACCOUNT", "CLIENT")
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED", "UNTRIGGERED")
 MAX_NONCE = 2 ** 31
-
-
-@dataclass(frozen=True)
-class Settlement:
-    r: int
-    s: int
-    stark_key: int
-    collateral_position: int
 
 
 @dataclass(frozen=True)
@@ -37,115 +29,69 @@ class OrderRequest:
     expiry_epoch_millis: int
     fee: Decimal
     nonce: int
-    settlement: Settlement
+    settlement: Optional[Settlement]  # None only for TPSL orders (their legs carry the signatures)
     reduce_only: bool
     post_only: bool
     self_trade_protection: str
     cancel_id: Optional[str]
-    has_conditional_parts: bool = False
+    trigger: Optional[Trigger] = None
+    tp_sl_type: Optional[str] = None
+    take_profit: Optional[TpSlLeg] = None
+    stop_loss: Optional[TpSlLeg] = None
 
-
-CONDITIONAL_FIELDS = ("trigger", "tpSlType", "takeProfit", "stopLoss")
-
-
-def _bad(message: str, code: int = errors.BAD_REQUEST) -> ApiError:
-    return ApiError(code, message, 400)
-
-
-def _required(body: dict, key: str) -> Any:
-    value = body.get(key)
-    if value is None:
-        raise _bad(f"Missing required field '{key}'")
-    return value
-
-
-def _decimal(body: dict, key: str) -> Decimal:
-    raw = _required(body, key)
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise _bad(f"Field '{key}' is not a decimal number")
-    if not value.is_finite():
-        raise _bad(f"Field '{key}' is not a decimal number")
-    return value
-
-
-def _integer(raw: Any, key: str) -> int:
-    if isinstance(raw, bool):
-        raise _bad(f"Field '{key}' is not an integer")
-    try:
-        return int(raw, 0) if isinstance(raw, str) else int(raw)
-    except (TypeError, ValueError):
-        raise _bad(f"Field '{key}' is not an integer")
-
-
-def _enum(body: dict, key: str, allowed: tuple, default: Optional[str] = None) -> str:
-    raw = body.get(key, default)
-    if raw is None:
-        raise _bad(f"Missing required field '{key}'")
-    value = str(raw).upper()
-    if value not in allowed:
-        raise _bad(f"Invalid value for '{key}'", errors.INVALID_ORDER_PARAMETERS)
-    return value
-
-
-def _bool(body: dict, key: str) -> bool:
-    raw = body.get(key, False)
-    if not isinstance(raw, bool):
-        raise _bad(f"Field '{key}' must be a boolean")
-    return raw
-
-
-def parse_settlement(raw: Any) -> Settlement:
-    if not isinstance(raw, dict) or not isinstance(raw.get("signature"), dict):
-        raise _bad("Missing required field 'settlement'")
-    signature = raw["signature"]
-    return Settlement(
-        r=_integer(_hex_string(signature.get("r")), "settlement.signature.r"),
-        s=_integer(_hex_string(signature.get("s")), "settlement.signature.s"),
-        stark_key=_integer(_hex_string(raw.get("starkKey")), "settlement.starkKey"),
-        collateral_position=_integer(raw.get("collateralPosition"), "settlement.collateralPosition"),
-    )
-
-
-def _hex_string(raw: Any) -> Any:
-    if isinstance(raw, str) and not raw.lower().startswith("0x"):
-        return "0x" + raw
-    return raw
+    @property
+    def legs(self) -> tuple:
+        return tuple(leg for leg in (self.take_profit, self.stop_loss) if leg is not None)
 
 
 def parse_nonce(raw: Any) -> int:
-    nonce = _integer(raw, "nonce")
+    nonce = integer(raw, "nonce")
     if not 1 <= nonce <= MAX_NONCE:
-        raise _bad("Nonce must be >= 1 and <= 2^31", errors.INVALID_ORDER_PARAMETERS)
+        raise bad("Nonce must be >= 1 and <= 2^31", errors.INVALID_ORDER_PARAMETERS)
     return nonce
+
+
+def _price(body: dict, order_type: str) -> Decimal:
+    """Price is mandatory (1130) except on TPSL orders, where the doc calls it optional (0)."""
+    if body.get("price") is None:
+        if order_type == "TPSL":
+            return Decimal(0)
+        raise bad("Order price is missing", errors.MISSING_PRICE)
+    return decimal(body, "price")
+
+
+def _external_id(body: dict) -> str:
+    external_id = required(body, "id")
+    if not isinstance(external_id, str) or not external_id:
+        raise bad("Field 'id' must be a non-empty string")
+    return external_id
 
 
 def parse_order_body(body: Any) -> OrderRequest:
     if not isinstance(body, dict):
-        raise _bad("Request body must be a JSON object")
-    external_id = _required(body, "id")
-    if not isinstance(external_id, str) or not external_id:
-        raise _bad("Field 'id' must be a non-empty string")
-    if body.get("price") is None:
-        raise _bad("Order price is missing", errors.MISSING_PRICE)
+        raise bad("Request body must be a JSON object")
+    external_id = _external_id(body)
+    order_type = enum(body, "type", ORDER_TYPES)
     return OrderRequest(
         external_id=external_id,
-        market=str(_required(body, "market")),
-        order_type=_enum(body, "type", ORDER_TYPES),
-        side=_enum(body, "side", SIDES),
-        qty=_decimal(body, "qty"),
-        price=_decimal(body, "price"),
-        time_in_force=_enum(body, "timeInForce", TIME_IN_FORCE, "GTT"),
-        expiry_epoch_millis=_integer(_required(body, "expiryEpochMillis"), "expiryEpochMillis"),
-        fee=_decimal(body, "fee"),
-        nonce=parse_nonce(_required(body, "nonce")),
-        settlement=parse_settlement(body.get("settlement")),
-        reduce_only=_bool(body, "reduceOnly"),
-        post_only=_bool(body, "postOnly"),
-        self_trade_protection=_enum(body, "selfTradeProtectionLevel", STP_LEVELS, "ACCOUNT"),
+        market=str(required(body, "market")),
+        order_type=order_type,
+        side=enum(body, "side", SIDES),
+        qty=decimal(body, "qty"),
+        price=_price(body, order_type),
+        time_in_force=enum(body, "timeInForce", TIME_IN_FORCE, "GTT"),
+        expiry_epoch_millis=integer(required(body, "expiryEpochMillis"), "expiryEpochMillis"),
+        fee=decimal(body, "fee"),
+        nonce=parse_nonce(required(body, "nonce")),
+        settlement=None if order_type == "TPSL" else parse_settlement(body.get("settlement")),
+        reduce_only=boolean(body, "reduceOnly"),
+        post_only=boolean(body, "postOnly"),
+        self_trade_protection=enum(body, "selfTradeProtectionLevel", STP_LEVELS, "ACCOUNT"),
         cancel_id=None if body.get("cancelId") is None else str(body["cancelId"]),
-        has_conditional_parts=any(body.get(key) is not None for key in CONDITIONAL_FIELDS),
+        trigger=parse_trigger(body.get("trigger")),
+        tp_sl_type=None if body.get("tpSlType") is None else enum(body, "tpSlType", TPSL_TYPES),
+        take_profit=parse_leg(body, TAKE_PROFIT),
+        stop_loss=parse_leg(body, STOP_LOSS),
     )
 
 
@@ -173,6 +119,13 @@ class Order:
     filled_value: Decimal = Decimal(0)
     payed_fee: Decimal = Decimal(0)
     sequence: int = 0
+    execution_type: str = "LIMIT"  # how it trades once live: LIMIT may rest (GTT), MARKET never rests
+    trigger: Optional[Trigger] = None
+    tp_sl_type: Optional[str] = None
+    take_profit: Optional[TpSlLeg] = None
+    stop_loss: Optional[TpSlLeg] = None
+    legs_pending: bool = False  # TP/SL legs not triggered yet
+    parent_id: Optional[int] = None  # the order whose TP/SL leg created this one
 
     @property
     def remaining(self) -> Decimal:
@@ -186,7 +139,16 @@ class Order:
     def is_buy(self) -> bool:
         return self.side == "BUY"
 
-    def to_json(self) -> dict:
+    @property
+    def legs(self) -> tuple:
+        return tuple(leg for leg in (self.take_profit, self.stop_loss) if leg is not None)
+
+    @property
+    def rests(self) -> bool:
+        """Whether an unfilled remainder goes on the book (GTT limit-priced), else it is cancelled."""
+        return self.time_in_force == "GTT" and self.execution_type == "LIMIT"
+
+    def to_json(self, stream: bool = False) -> dict:
         data = {
             "id": self.id, "accountId": self.account_id, "externalId": self.external_id,
             "market": self.market, "type": self.order_type, "side": self.side, "status": self.status,
@@ -199,4 +161,15 @@ class Order:
             data["averagePrice"] = format((self.filled_value / self.filled_qty).normalize(), "f")
         if self.status_reason is not None:
             data["statusReason"] = self.status_reason
+        self._trigger_parts(data, stream)
         return data
+
+    def _trigger_parts(self, data: dict, stream: bool) -> None:
+        if self.trigger is not None:
+            data["trigger"] = self.trigger.to_json("direction" if stream else "triggerPriceDirection")
+        if self.tp_sl_type is not None:
+            data["tpSlType"] = self.tp_sl_type
+        if self.take_profit is not None:
+            data["takeProfit"] = self.take_profit.to_json()
+        if self.stop_loss is not None:
+            data["stopLoss"] = self.stop_loss.to_json()

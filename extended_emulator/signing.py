@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Optional, Tuple
+from typing import Tuple
 
 import fast_stark_crypto
 
+from .fields import Settlement
 from .markets import L2Config
 
 DOMAIN_NAME, DOMAIN_VERSION, DOMAIN_REVISION = "Perpetuals", "v0", "1"
@@ -69,6 +70,32 @@ def order_hash(vault: int, l2: L2Config, amounts: SignedAmounts, expiry_epoch_mi
     )
 
 
+@dataclass(frozen=True)
+class SignedTerms:
+    """What one settlement signs besides the account: side, size, price, fee rate, expiry, nonce."""
+
+    side: str
+    qty: Decimal
+    price: Decimal
+    fee_rate: Decimal
+    expiry_epoch_millis: int
+    nonce: int
+
+
+def settlement_hash(terms: SignedTerms, vault: int, public_key: int, l2: L2Config, chain_id: str) -> int:
+    amounts = order_amounts(terms.side, terms.qty, terms.price, terms.fee_rate, l2)
+    return order_hash(vault, l2, amounts, terms.expiry_epoch_millis, terms.nonce, public_key, chain_id)
+
+
+def settlement_valid(settlement: Settlement, terms: SignedTerms, public_key: int, vault: int, l2: L2Config,
+                     chain_id: str) -> bool:
+    """Checked against the account's REGISTERED key and vault; the body's must equal them."""
+    if settlement.stark_key != public_key or settlement.collateral_position != vault:
+        return False
+    msg_hash = settlement_hash(terms, vault, public_key, l2, chain_id)
+    return verify(public_key, msg_hash, settlement.r, settlement.s)
+
+
 def verify(public_key: int, msg_hash: int, r: int, s: int) -> bool:
     try:
         return bool(fast_stark_crypto.verify(public_key, msg_hash, r, s))
@@ -82,43 +109,3 @@ def sign(private_key: int, msg_hash: int) -> Tuple[int, int]:
 
 def public_key_of(private_key: int) -> int:
     return fast_stark_crypto.get_public_key(private_key)
-
-
-@dataclass(frozen=True)
-class OrderSpec:
-    """Everything a client needs to build a signed order body (test/client helper)."""
-
-    market: str
-    side: str
-    qty: Decimal
-    price: Decimal
-    fee: Decimal
-    expiry_epoch_millis: int
-    nonce: int
-    external_id: str
-    order_type: str = "LIMIT"
-    time_in_force: str = "GTT"
-    post_only: bool = False
-    reduce_only: bool = False
-    self_trade_protection: str = "ACCOUNT"
-    cancel_id: Optional[str] = None
-
-
-def build_order_body(spec: OrderSpec, l2: L2Config, private_key: int, vault: int, chain_id: str) -> dict:
-    """A signed POST /api/v1/user/order body, as the SDK would send it."""
-    public_key = public_key_of(private_key)
-    amounts = order_amounts(spec.side, spec.qty, spec.price, spec.fee, l2)
-    msg_hash = order_hash(vault, l2, amounts, spec.expiry_epoch_millis, spec.nonce, public_key, chain_id)
-    r, s = sign(private_key, msg_hash)
-    body = {
-        "id": spec.external_id, "market": spec.market, "type": spec.order_type, "side": spec.side,
-        "qty": str(spec.qty), "price": str(spec.price), "reduceOnly": spec.reduce_only,
-        "postOnly": spec.post_only, "timeInForce": spec.time_in_force,
-        "expiryEpochMillis": spec.expiry_epoch_millis, "fee": str(spec.fee), "nonce": str(spec.nonce),
-        "selfTradeProtectionLevel": spec.self_trade_protection,
-        "settlement": {"signature": {"r": hex(r), "s": hex(s)}, "starkKey": hex(public_key),
-                       "collateralPosition": str(vault)},
-    }
-    if spec.cancel_id is not None:
-        body["cancelId"] = spec.cancel_id
-    return body

@@ -99,9 +99,9 @@ def account_snapshots(exchange: "Exchange", account) -> List[dict]:
     now = exchange.clock.now_ms()
     positions = [p.to_json(account.account_id, exchange.markets[m], account.leverage_for(m))
                  for m, p in account.positions.items()]
+    orders = [o.to_json(stream=True) for o in account.open_orders()]
     return [
-        {"type": "ORDER", "data": {"isSnapshot": True, "orders": [o.to_json() for o in account.open_orders()]},
-         "ts": now},
+        {"type": "ORDER", "data": {"isSnapshot": True, "orders": orders}, "ts": now},
         {"type": "BALANCE", "data": {"isSnapshot": True, "balance": balance_json(account, exchange.markets, now)},
          "ts": now},
         {"type": "POSITION", "data": {"isSnapshot": True, "positions": positions}, "ts": now},

@@ -89,9 +89,9 @@ class EmulatorTestCase(unittest.IsolatedAsyncioTestCase):
                       external_id=f"ext-{self.nonce}")
         fields.update(overrides)
         private_key, vault = (PRIVATE_KEY_A, VAULT_A) if key_index == 0 else (PRIVATE_KEY_B, VAULT_B)
-        l2 = self.emu.exchange.markets[fields["market"]].l2
+        market = self.emu.exchange.markets[fields["market"]]
         chain = "SN_MAIN" if self.network == "mainnet" else "SN_SEPOLIA"
-        return build_order_body(OrderSpec(**fields), l2, private_key, vault, chain)
+        return build_order_body(OrderSpec(**fields), market.l2, private_key, vault, chain, market.trading)
 
     async def place(self, body: dict, key: str = KEY_A):
         return await self.rest("POST", "/api/v1/user/order", key, body)

@@ -46,8 +46,12 @@ class OrderValidationTest(EmulatorTestCase):
         body["type"] = "TWAP_NOT_A_TYPE"
         await self.assert_code(body, 1133)
         body = self.order("BUY", "0.001", "97000.0")
-        body["trigger"] = {"triggerPrice": "1"}
-        await self.assert_code(body, 1132)
+        body["trigger"] = {"triggerPrice": "96000", "triggerPriceType": "MARK", "direction": "UP",
+                           "executionPriceType": "LIMIT"}
+        await self.assert_code(body, 1133)  # a trigger belongs only on a CONDITIONAL order
+        body["type"] = "CONDITIONAL"
+        del body["trigger"]["triggerPriceType"]
+        await self.assert_code(body, 400)  # missing field inside the trigger
 
     async def test_fee_must_cover_the_account_rate(self):
         await self.assert_code(self.order("BUY", "0.001", "97000.0", fee=Decimal("0.0004")), 1128)
