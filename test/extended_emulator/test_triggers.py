@@ -125,6 +125,16 @@ class UntriggeredCancelTest(TriggerTestCase):
         self.assertEqual(D(0), self.position_size())
         self.assertEqual({}, self.emu.exchange.watched.get("BTC-USD", {}))
 
+    async def test_replace_untriggered_order_with_cancel_id(self):
+        first = self.order("BUY", "0.001", "98100.0", **conditional("98000", "UP"))
+        first_id = await self.placed(first)
+        second_id = await self.placed(self.order("BUY", "0.001", "98200.0", cancel_id=first["id"],
+                                                 **conditional("98100", "UP")))
+        self.assertEqual(("CANCELLED", "ORDER_REPLACED"),
+                         tuple(self.order_json(first_id)[k] for k in ("status", "statusReason")))
+        self.assertEqual(("UNTRIGGERED", "98100"),
+                         (self.order_json(second_id)["status"], self.order_json(second_id)["trigger"]["triggerPrice"]))
+
     async def test_untriggered_order_expires(self):
         order_id = await self.placed(self.order("BUY", "0.001", "98100.0", expiry_epoch_millis=self.emu.clock.now_ms()
                                                 + 60_000, **conditional("98000", "UP")))
@@ -178,9 +188,14 @@ class TakeProfitStopLossTest(TriggerTestCase):
         await self.go_long("0.01")
         body = self.order("SELL", "0", "0", order_type="TPSL", reduce_only=True,
                           **bracket(("99000", "98900"), ("96000", "95900"), "POSITION"))
+        stream = await self.account_stream()
+        await stream.drain()
         order_id = await self.placed(body)
-        data = self.order_json(order_id)
-        self.assertEqual(("TPSL", "UNTRIGGERED", "POSITION"), (data["type"], data["status"], data["tpSlType"]))
+        streamed = (await stream.next_of("ORDER"))["data"]["orders"][0]
+        self.assertEqual(("TPSL", "UNTRIGGERED", "POSITION", "0", "0"),
+                         tuple(streamed[k] for k in ("type", "status", "tpSlType", "qty", "price")))
+        self.assertEqual({"triggerPrice": "96000", "triggerPriceType": "MARK", "price": "95900",
+                          "priceType": "LIMIT"}, streamed["stopLoss"])  # no settlement echoed
         self.emu.set_mark_price("BTC-USD", D("96000"))
         await self.settle()
         data = self.order_json(order_id)
