@@ -88,6 +88,7 @@ class MarketSpec:
 
     market: markets.ExtendedMarket
     signing: signer.SigningMarket
+    order_signer: Optional[signer.OrderSigner] = None  # None without Stark credentials
 
     @property
     def symbol(self) -> str:
@@ -376,12 +377,18 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 market = markets.parse_market(item)
                 if not market.is_tradable:
                     continue
-                specs[market.trading_pair] = MarketSpec(market=market, signing=signer.SigningMarket.from_api(item))
+                specs[market.trading_pair] = self._market_spec_from(market, signer.SigningMarket.from_api(item))
                 rules.append(markets.trading_rule_from_market(market, market.trading_pair))
             except Exception:
                 self.logger().error(f"Error parsing the trading pair rule {item}. Skipping.")
         self._market_specs = specs
         return rules
+
+    def _market_spec_from(self, market: markets.ExtendedMarket, signing: signer.SigningMarket) -> MarketSpec:
+        order_signer = None
+        if self._stark_account is not None:
+            order_signer = signer.OrderSigner(self._stark_account, self._signing_domain, signing)
+        return MarketSpec(market=market, signing=signing, order_signer=order_signer)
 
     async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
         """From the streams; one shared ``/info/markets`` answer for the pairs they cannot price (the data source)."""
@@ -455,7 +462,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _fee_rate(self, trading_pair: str, is_maker: bool) -> Decimal:
         symbol = self._symbol_for(trading_pair)
-        fees = self._fee_rates.get(symbol) if symbol else None
+        return self._fee_rate_of(self._fee_rates.get(symbol) if symbol else None, is_maker)
+
+    @staticmethod
+    def _fee_rate_of(fees: Optional[messages.MarketFees], is_maker: bool) -> Decimal:
+        """The account's rate in a market (from ``/user/fees``), else Hummingbot's configured default."""
         if fees is not None:
             return fees.maker if is_maker else fees.taker
         defaults = utils.DEFAULT_FEES
@@ -561,26 +572,24 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _signed_order_body(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction) -> Dict[str, Any]:
         """Check the local limits, then price, sign and build the POST body. Pure: no I/O."""
-        if self._stark_account is None:
+        spec = self._market_specs.get(trading_pair) or self._market_spec(trading_pair)
+        order_signer = spec.order_signer
+        if order_signer is None:
             raise ValueError("Extended credentials are not configured: orders cannot be signed.")
-        spec = self._market_spec(trading_pair)
-        reduce_only = position_action == PositionAction.CLOSE
-        is_market = order_type == OrderType.MARKET
+        reduce_only = position_action is PositionAction.CLOSE
+        is_market = order_type is OrderType.MARKET
         if is_market:
             price = self._market_order_price(spec, trade_type)
         self._check_local_limits(order_id, spec, amount, price, is_market, reduce_only)
         now_ms = int(self._time() * 1000)
-        expiry_ms = now_ms + (IOC_EXPIRY_MS if is_market else self._expiry_days * DAY_MS)
-        post_only = order_type == OrderType.LIMIT_MAKER
-        return signer.build_order_body(
-            self._stark_account, self._signing_domain, spec.signing, external_id=order_id,
-            side=CONSTANTS.SIDE_BUY if trade_type == TradeType.BUY else CONSTANTS.SIDE_SELL,
-            order_type=CONSTANTS.ORDER_TYPE_MARKET if is_market else CONSTANTS.ORDER_TYPE_LIMIT,
-            qty=amount, price=price, fee_rate=self._fee_rate(trading_pair, is_maker=post_only),
-            expiry_ms=expiry_ms, nonce=self._draw_nonce(), now_ms=now_ms,
-            time_in_force=CONSTANTS.TIME_IN_FORCE_IOC if is_market else CONSTANTS.TIME_IN_FORCE_GTT,
-            post_only=post_only, reduce_only=reduce_only,
-            self_trade_protection=CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
+        post_only = order_type is OrderType.LIMIT_MAKER
+        return order_signer.order_body(
+            order_id, CONSTANTS.SIDE_BUY if trade_type is TradeType.BUY else CONSTANTS.SIDE_SELL,
+            CONSTANTS.ORDER_TYPE_MARKET if is_market else CONSTANTS.ORDER_TYPE_LIMIT, amount, price,
+            self._fee_rate_of(self._fee_rates.get(spec.market.name), is_maker=post_only),
+            now_ms + (IOC_EXPIRY_MS if is_market else self._expiry_days * DAY_MS), self._draw_nonce(), now_ms,
+            CONSTANTS.TIME_IN_FORCE_IOC if is_market else CONSTANTS.TIME_IN_FORCE_GTT, post_only, reduce_only,
+            CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
 
     def _market_spec(self, trading_pair: str) -> MarketSpec:
         spec = self._market_specs.get(trading_pair)
@@ -596,7 +605,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             if not pool:
                 words = memoryview(self._nonce_rng.randbytes(4 * _NONCE_BATCH)).cast("I")
                 pool.extend((word & 0x7FFFFFFF) + 1 for word in words)
-            nonce = signer.validate_nonce(pool.pop())
+            nonce = pool.pop()  # in [1, 2^31] by construction (the signer checks it again)
             if nonce not in self._recent_nonces:
                 break
         if len(self._recent_nonces) > 100_000:
@@ -635,10 +644,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _check_local_limits(self, order_id: str, spec: MarketSpec, amount: Decimal, price: Decimal,
                             is_market: bool, reduce_only: bool):
         market = spec.market
-        if not market.is_tradable:
-            raise ValueError(f"The {market.name} market is {market.status}: no order can be placed.")
-        if market.reduce_only and not reduce_only:
-            raise ValueError(f"The {market.name} market is REDUCE_ONLY: only orders closing a position are accepted.")
+        if market.status != CONSTANTS.MARKET_STATUS_ACTIVE or not market.active:
+            if not market.is_tradable:
+                raise ValueError(f"The {market.name} market is {market.status}: no order can be placed.")
+            if market.reduce_only and not reduce_only:
+                raise ValueError(f"The {market.name} market is REDUCE_ONLY: only orders closing a position are "
+                                 f"accepted.")
         max_value = market.max_market_order_value if is_market else market.max_limit_order_value
         if amount * price > max_value:
             raise ValueError(f"Order value {amount * price} exceeds the {market.name} maximum order value {max_value}.")

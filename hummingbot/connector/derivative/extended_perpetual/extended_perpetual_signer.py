@@ -16,6 +16,7 @@ BUY = "BUY"
 SELL = "SELL"
 SIDES = frozenset((BUY, SELL))
 ORDER_TYPES = frozenset(("LIMIT", "MARKET", "CONDITIONAL", "TPSL"))
+PLAIN_ORDER_TYPES = frozenset(("LIMIT", "MARKET"))  # one settlement, no trigger
 TIME_IN_FORCES = frozenset(("GTT", "IOC"))
 SELF_TRADE_PROTECTION_LEVELS = frozenset(("DISABLED", "ACCOUNT", "CLIENT"))
 TPSL_TYPES = frozenset(("ORDER", "POSITION"))
@@ -456,6 +457,158 @@ def _check_ids(external_id: Optional[str], cancel_id: Optional[str]) -> None:
         raise ValueError("cancel_id must be a non-empty string")
 
 
+def _body_head(order_id: str, market: SigningMarket, order_type: str, side: str, qty_text: str, price_text: str,
+               reduce_only: bool, post_only: bool, time_in_force: str, expiry_ms: int, fee_text: str,
+               nonce_text: str, self_trade_protection: str) -> Dict[str, Any]:
+    """The fields every order body carries, in the documented order (settlement and the rest follow)."""
+    return {"id": order_id, "market": market.name, "type": order_type, "side": side, "qty": qty_text,
+            "price": price_text, "reduceOnly": reduce_only, "postOnly": post_only, "timeInForce": time_in_force,
+            "expiryEpochMillis": expiry_ms, "fee": fee_text, "nonce": nonce_text,
+            "selfTradeProtectionLevel": self_trade_protection}
+
+
+def _signed_plain_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket,
+                       external_id: Optional[str], side: str, order_type: str, qty_text: str, price_text: str,
+                       fee_text: str, expiry_ms: int, nonce: int, time_in_force: str, post_only: bool,
+                       reduce_only: bool, self_trade_protection: str, amounts: SettlementAmounts,
+                       cancel_id: Optional[str]) -> Dict[str, Any]:
+    """Body of a validated LIMIT / MARKET order, then its hash and signature (``external_id=None``: the message
+    hash is the id). The body is built before the Rust calls, only r and s are filled in after them."""
+    synthetic, collateral, fee = str(amounts.synthetic), str(amounts.collateral), str(amounts.fee)
+    nonce_text = str(nonce)
+    body = _body_head(external_id, market, order_type, side, qty_text, price_text, reduce_only, post_only,
+                      time_in_force, expiry_ms, fee_text, nonce_text, self_trade_protection)
+    if cancel_id is not None:
+        body["cancelId"] = cancel_id
+    signature: Dict[str, str] = {}
+    body["settlement"] = {"signature": signature, "starkKey": account.public_key_hex,
+                          "collateralPosition": account.vault_str}
+    body["debuggingAmounts"] = {"collateralAmount": collateral, "feeAmount": fee, "syntheticAmount": synthetic}
+    expiration = -(-(expiry_ms + SETTLEMENT_EXPIRY_BUFFER_MS) // 1000)  # settlement_expiration_seconds, inlined
+    collateral_id = market.collateral_id_hex
+    msg_hash_hex = rs_get_order_msg(account.vault_str, market.synthetic_id_hex, synthetic, collateral_id, collateral,
+                                    collateral_id, fee, str(expiration), nonce_text, account.public_key_hex,
+                                    domain.name, domain.version, domain.chain_id, domain.revision)
+    r, s = rs_sign_message(account._private_key_hex, msg_hash_hex)
+    signature["r"], signature["s"] = hex(int(r)), hex(int(s))
+    if external_id is None:
+        body["id"] = str(int(msg_hash_hex, 16))
+    return body
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Digits after the point of a value written without trailing zeros (0 for integers)."""
+    return max(0, -value.normalize(_EXACT).as_tuple().exponent)
+
+
+def _scaled_units(text: str, places: int) -> int:
+    """``text`` x 10^places as an int, for the plain decimal text of a number (``str`` of a Decimal without an
+    exponent). Raises ValueError when the text is not such a number or needs more places (a non-zero digit
+    beyond them)."""
+    whole, _, fraction = text.partition(".")
+    extra = len(fraction) - places
+    if extra <= 0:
+        return int(whole + fraction) * _POW10[-extra]
+    units, rest = divmod(int(whole + fraction), _POW10[extra])
+    if rest:
+        raise ValueError("more decimal places than the grid")
+    return units
+
+
+_POW10 = tuple(10 ** k for k in range(64))  # more places than this: off the fast path (IndexError)
+
+
+class OrderSigner:
+    """Signs LIMIT and MARKET orders of one account, in one market, on one network.
+
+    Built once per market (the connector keeps one per trading pair), so that everything constant is computed
+    once. The per-order path works on integers: qty and price are read from their decimal text (which the
+    body carries anyway) as whole numbers of grid units, so that the size-step and tick checks and the SDK's
+    amounts (BUY up, SELL down, fee up) are exact integer operations. The body is built *before* the hash
+    and the signature (only r and s are filled in after), so that the Python work runs in one stretch.
+    Anything this path does not take (other order types, inputs that are not Decimals / ints, text in
+    exponent notation, any invalid value) goes through ``build_order_body``, which validates field by field,
+    computes the amounts in Decimal (``settlement_amounts``) and raises the precise ``ValueError``; the
+    tests compare both paths on random orders.
+    """
+
+    __slots__ = ("account", "domain", "market", "_max_expiry_ms", "_qty_places", "_price_places",
+                 "_step_units", "_min_units", "_tick_units", "_synthetic_num", "_synthetic_den",
+                 "_collateral_num", "_collateral_den")
+
+    def __init__(self, account: StarkAccount, domain: SigningDomain, market: SigningMarket):
+        self.account, self.domain, self.market = account, domain, market
+        self._max_expiry_ms = domain.max_expiry_ms
+        qty_places = max(_decimal_places(market.min_order_size_change), _decimal_places(market.min_order_size))
+        price_places = _decimal_places(market.min_price_change)
+        self._qty_places, self._price_places = qty_places, price_places
+        self._step_units = int(market.min_order_size_change.scaleb(qty_places, _EXACT))
+        self._min_units = int(market.min_order_size.scaleb(qty_places, _EXACT))
+        self._tick_units = int(market.min_price_change.scaleb(price_places, _EXACT))
+        # amount = units x resolution / 10^places, the resolution as an exact ratio
+        synthetic_num, synthetic_den = market.synthetic_resolution.as_integer_ratio()
+        collateral_num, collateral_den = market.collateral_resolution.as_integer_ratio()
+        self._synthetic_num, self._synthetic_den = synthetic_num, synthetic_den * _POW10[qty_places]
+        self._collateral_num = collateral_num
+        self._collateral_den = collateral_den * _POW10[qty_places + price_places]
+
+    def __repr__(self) -> str:
+        return f"OrderSigner({self.market.name}, {self.domain.chain_id}, {self.account!r})"
+
+    def order_body(self, external_id: str, side: str, order_type: str, qty: Decimal, price: Decimal,
+                   fee_rate: Decimal, expiry_ms: int, nonce: int, now_ms: int, time_in_force: str,
+                   post_only: bool, reduce_only: bool, self_trade_protection: str) -> Dict[str, Any]:
+        """Validate, sign and return the body of a LIMIT or MARKET order (same result as ``build_order_body``)."""
+        amounts = None
+        if (external_id.__class__ is str and qty.__class__ is Decimal and price.__class__ is Decimal
+                and fee_rate.__class__ is Decimal and side in SIDES and order_type in PLAIN_ORDER_TYPES
+                and time_in_force in TIME_IN_FORCES and self_trade_protection in SELF_TRADE_PROTECTION_LEVELS
+                and post_only.__class__ is bool and reduce_only.__class__ is bool
+                and nonce.__class__ is int and NONCE_MIN <= nonce <= NONCE_MAX
+                and expiry_ms.__class__ is int and now_ms.__class__ is int
+                and now_ms < expiry_ms <= now_ms + self._max_expiry_ms
+                # [A-Za-z0-9-]{1,32} with at least one letter or digit, without the regex engine
+                and len(external_id) <= 32 and external_id.isascii() and external_id.replace("-", "").isalnum()):
+            qty_text, price_text, fee_text = str(qty), str(price), str(fee_rate)
+            amounts = self._amounts(side == BUY, qty_text, price_text, fee_text)
+        if amounts is None:
+            return build_order_body(
+                self.account, self.domain, self.market, external_id=external_id, side=side, order_type=order_type,
+                qty=qty, price=price, fee_rate=fee_rate, expiry_ms=expiry_ms, nonce=nonce, now_ms=now_ms,
+                time_in_force=time_in_force, post_only=post_only, reduce_only=reduce_only,
+                self_trade_protection=self_trade_protection)
+        return _signed_plain_body(self.account, self.domain, self.market, external_id, side, order_type, qty_text,
+                                  price_text, fee_text, expiry_ms, nonce, time_in_force, post_only, reduce_only,
+                                  self_trade_protection, amounts, None)
+
+    def _amounts(self, is_buy: bool, qty_text: str, price_text: str, fee_text: str) -> Optional[SettlementAmounts]:
+        """The SDK's amounts in exact integers, or None for anything off this path (checked again, field by
+        field, by ``build_order_body``): text that is not a plain decimal, qty off the step or below the
+        minimum, price off the tick, a negative fee rate, amounts beyond i64."""
+        try:
+            qty_units = _scaled_units(qty_text, self._qty_places)
+            price_units = _scaled_units(price_text, self._price_places)
+            fee_whole, _, fee_fraction = fee_text.partition(".")
+            fee_num, fee_scale = int(fee_whole + fee_fraction), _POW10[len(fee_fraction)]
+        except (ValueError, IndexError):  # NaN, Infinity, exponent notation, too many decimal places
+            return None
+        if (qty_units < self._min_units or qty_units <= 0 or qty_units % self._step_units or price_units <= 0
+                or price_units % self._tick_units or fee_num < 0):
+            return None
+        synthetic = qty_units * self._synthetic_num
+        collateral = qty_units * price_units * self._collateral_num
+        den = self._collateral_den
+        fee = -(-(collateral * fee_num) // (den * fee_scale))  # always up
+        if is_buy:  # BUY rounds up (and gives collateral), SELL rounds down (and gives synthetic)
+            synthetic, collateral = -(-synthetic // self._synthetic_den), (collateral // -den)
+        else:
+            synthetic, collateral = -(synthetic // self._synthetic_den), collateral // den
+        if synthetic > I64_MAX or -synthetic > I64_MAX or collateral > I64_MAX or -collateral > I64_MAX \
+                or fee > I64_MAX:
+            return None
+        return SettlementAmounts(synthetic, collateral, fee)
+
+
 def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,
                      external_id: Optional[str], side: str, order_type: str, qty: Decimal, price: Decimal,
                      fee_rate: Decimal, expiry_ms: int, nonce: int, now_ms: int,
@@ -489,26 +642,32 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
     if tp_sl_type is not None or take_profit is not None or stop_loss is not None or order_type == "TPSL":
         legs = _plan_legs(market, order_type, side, qty, fee_rate, tp_sl_type,
                           {"takeProfit": take_profit, "stopLoss": stop_loss})
-    expiration = -(-(expiry_ms + SETTLEMENT_EXPIRY_BUFFER_MS) // 1000)  # settlement_expiration_seconds, inlined
-    synthetic_text, collateral_text, fee_text = str(amounts.synthetic), str(amounts.collateral), str(amounts.fee)
-    nonce_text = str(nonce)
+    if not legs and order_type in PLAIN_ORDER_TYPES:
+        return _signed_plain_body(account, domain, market, external_id, side, order_type, _plain(qty), _plain(price),
+                                  _plain(fee_rate), expiry_ms, nonce, time_in_force, post_only, reduce_only,
+                                  self_trade_protection, amounts, cancel_id)
+    return _body_with_trigger_or_legs(account, domain, market, external_id, side, order_type, qty, price, fee_rate,
+                                      expiry_ms, nonce, time_in_force, post_only, reduce_only, self_trade_protection,
+                                      amounts, cancel_id, trigger, tp_sl_type, legs)
+
+
+def _body_with_trigger_or_legs(account: StarkAccount, domain: SigningDomain, market: SigningMarket,
+                               external_id: Optional[str], side: str, order_type: str, qty: Decimal, price: Decimal,
+                               fee_rate: Decimal, expiry_ms: int, nonce: int, time_in_force: str, post_only: bool,
+                               reduce_only: bool, self_trade_protection: str, amounts: SettlementAmounts,
+                               cancel_id: Optional[str], trigger: Optional[ConditionalTrigger],
+                               tp_sl_type: Optional[str], legs: Dict[str, Tuple]) -> Dict[str, Any]:
+    """CONDITIONAL orders, orders with TP/SL legs and standalone TPSL orders (validated inputs)."""
+    expiration = settlement_expiration_seconds(expiry_ms)
     settlement = None
     if order_type != "TPSL":
-        msg_hash_hex, r, s = _sign_strings(account, domain, market, synthetic_text, collateral_text, fee_text,
-                                           str(expiration), nonce_text)
-        settlement = {"signature": {"r": hex(int(r)), "s": hex(int(s))},
-                      "starkKey": account.public_key_hex, "collateralPosition": account.vault_str}
-        order_id = external_id if external_id is not None else str(int(msg_hash_hex, 16))
+        signed = sign_settlement(account, domain, market, amounts, expiration, nonce)
+        settlement, msg_hash = signed.settlement_json(account), signed.msg_hash
     else:  # a standalone TPSL order is hashed (for its id) but not signed
         msg_hash = order_message_hash(domain, market, amounts, expiration, nonce, account.vault, account.public_key)
-        order_id = external_id if external_id is not None else str(msg_hash)
-    body = {
-        "id": order_id,
-        "market": market.name, "type": order_type, "side": side, "qty": format(qty, "f"), "price": format(price, "f"),
-        "reduceOnly": reduce_only, "postOnly": post_only, "timeInForce": time_in_force,
-        "expiryEpochMillis": expiry_ms, "fee": format(fee_rate, "f"), "nonce": nonce_text,
-        "selfTradeProtectionLevel": self_trade_protection,
-    }
+    body = _body_head(external_id if external_id is not None else str(msg_hash), market, order_type, side,
+                      _plain(qty), _plain(price), reduce_only, post_only, time_in_force, expiry_ms, _plain(fee_rate),
+                      str(nonce), self_trade_protection)
     if cancel_id is not None:
         body["cancelId"] = cancel_id
     if settlement is not None:
@@ -520,6 +679,5 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
         for key, (leg, leg_amounts) in legs.items():
             leg_signed = sign_settlement(account, domain, market, leg_amounts, expiration, nonce)
             body[key] = _leg_json(account, leg, leg_signed)
-    body["debuggingAmounts"] = {"collateralAmount": collateral_text, "feeAmount": fee_text,
-                                "syntheticAmount": synthetic_text}
+    body["debuggingAmounts"] = amounts.debugging_amounts()
     return body

@@ -26,7 +26,6 @@ from hummingbot.connector.derivative.extended_perpetual import (
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (
     ExtendedPerpetualDerivative,
-    MarketSpec,
 )
 from hummingbot.connector.derivative.position import Position
 from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
@@ -81,7 +80,7 @@ def market_item(name: str = "BTC-USD", asset: str = "BTC", collateral: str = "US
 
 def load_market(exchange: ExtendedPerpetualDerivative, item: Dict[str, Any]):
     market = markets.parse_market(item)
-    exchange._market_specs[market.trading_pair] = MarketSpec(market=market, signing=signer.SigningMarket.from_api(item))
+    exchange._market_specs[market.trading_pair] = exchange._market_spec_from(market, signer.SigningMarket.from_api(item))
 
 
 def ok(data: Any) -> str:

@@ -1,6 +1,7 @@
 import calendar
 import json
 import random
+import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_signe
     SN_MAIN,
     SN_SEPOLIA,
     ConditionalTrigger,
+    OrderSigner,
     SettlementAmounts,
     SigningMarket,
     StarkAccount,
@@ -144,6 +146,67 @@ def test_order_vector_with_external_id_keeps_the_signature(vector, account, vect
                             **_vector_kwargs(inputs, external_id="HBOT-S-BTCUSD-17044169"))
     assert body["id"] == "HBOT-S-BTCUSD-17044169"
     assert {**body, "id": expected["body"]["id"]} == expected["body"]
+
+
+PLAIN_ORDER_VECTORS = [pytest.param(v, id=v["name"]) for v in VECTORS["order_vectors"]
+                       if v["inputs"]["type"] in ("LIMIT", "MARKET") and not v["inputs"].get("tp_sl_type")]
+
+
+def _order_signer_args(kwargs):
+    return [kwargs[key] for key in ("external_id", "side", "order_type", "qty", "price", "fee_rate", "expiry_ms",
+                                    "nonce", "now_ms", "time_in_force", "post_only", "reduce_only",
+                                    "self_trade_protection")]
+
+
+@pytest.mark.parametrize("vector", PLAIN_ORDER_VECTORS)
+def test_order_signer_reproduces_the_plain_vectors(vector, account, vector_market):
+    """The connector's per-market signer (integer fast path) gives the SDK's body, field for field."""
+    inputs, expected = vector["inputs"], vector["expected"]
+    kwargs = _vector_kwargs(inputs, external_id="HBOT-S-BTCUSD-17044169")
+    body = OrderSigner(account, DOMAINS[inputs["domain"]], vector_market).order_body(*_order_signer_args(kwargs))
+    assert {**body, "id": expected["body"]["id"]} == expected["body"]
+    assert list(body) == list(expected["body"])
+
+
+def _random_market(rng):
+    step = rng.choice(["0.00001", "0.001", "0.1", "1", "10", "0.0025", "0.5"])
+    return SigningMarket(
+        "R-USD", 0x52, 0x31, Decimal(rng.choice(["1000000", "10000000000", "1000", "10", "1"])),
+        Decimal(rng.choice(["1000000", "100", "1"])), Decimal(step) * rng.choice([1, 2, 10]), Decimal(step),
+        Decimal(rng.choice(["0.1", "0.01", "1", "0.000001", "0.05", "25"])))
+
+
+def _random_number(rng, grid):
+    """On the grid mostly; sometimes off it, written with trailing zeros, zero, negative or not finite."""
+    value = grid * rng.randint(1, 10 ** rng.randint(1, 7))
+    roll = rng.random()
+    if roll < 0.1:
+        return value + grid / 3
+    if roll < 0.2:
+        return Decimal(format(value, "f") + ("" if "." in format(value, "f") else ".") + "000")
+    if roll < 0.23:
+        return rng.choice([Decimal(0), -value, Decimal("NaN"), Decimal("Infinity"), value.scaleb(-30)])
+    return value
+
+
+def test_order_signer_equals_build_order_body_on_random_orders(account):
+    """Integer amounts and checks (the connector's path) against the Decimal reference, valid or not."""
+    rng = random.Random(20261122)
+    for _ in range(3000):
+        market = _random_market(rng)
+        kwargs = _limit_kwargs(
+            side=rng.choice(["BUY", "SELL"]), order_type=rng.choice(["LIMIT", "MARKET"]),
+            qty=_random_number(rng, market.min_order_size_change), price=_random_number(rng, market.min_price_change),
+            fee_rate=Decimal(rng.choice(["0", "0.0005", "0.00025", "0.0002", "0.001", "0.1", "-0.0001"])),
+            time_in_force="GTT", post_only=rng.random() < 0.2, reduce_only=rng.random() < 0.2,
+            self_trade_protection="ACCOUNT")
+        try:
+            expected = build_order_body(account, SN_MAIN, market, **kwargs)
+        except ValueError as e:
+            with pytest.raises(ValueError, match=re.escape(str(e))):
+                OrderSigner(account, SN_MAIN, market).order_body(*_order_signer_args(kwargs))
+            continue
+        assert OrderSigner(account, SN_MAIN, market).order_body(*_order_signer_args(kwargs)) == expected, kwargs
 
 
 def test_vector_price_is_off_the_real_tick(account, market):
@@ -432,6 +495,28 @@ def test_bad_input_is_refused_before_signing(overrides, message, account, market
         build_order_body(account, SN_MAIN, market, **_limit_kwargs(**overrides))
     assert calls == []
     assert PRIVATE_KEY_HEX[2:] not in str(caught.value) and str(account.private_key) not in str(caught.value)
+
+
+ORDER_SIGNER_BAD_ORDERS = [pytest.param(o, m, id=n) for n, o, m in BAD_ORDERS
+                           if not {"cancel_id", "trigger", "take_profit", "stop_loss", "tp_sl_type"} & set(o)]
+
+
+@pytest.mark.parametrize("overrides, message", ORDER_SIGNER_BAD_ORDERS)
+def test_order_signer_refuses_bad_input_before_signing(overrides, message, account, market, monkeypatch):
+    calls = []
+    for crypto in ("rs_sign_message", "rs_get_order_msg", "get_order_msg_hash"):
+        monkeypatch.setattr(signer, crypto, lambda *args: calls.append(args))
+    kwargs = _limit_kwargs(time_in_force="GTT", post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
+    kwargs.update(overrides)
+    with pytest.raises(ValueError, match=message):
+        OrderSigner(account, SN_MAIN, market).order_body(*_order_signer_args(kwargs))
+    assert calls == []
+
+
+def test_order_signer_repr_hides_the_private_key(account, market):
+    text = repr(OrderSigner(account, SN_MAIN, market))
+    assert "BTC-USD" in text and "SN_MAIN" in text
+    assert PRIVATE_KEY_HEX[2:] not in text and str(account.private_key) not in text
 
 
 def test_testnet_expiry_limit_is_28_days(account, market):
