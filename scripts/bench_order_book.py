@@ -1,9 +1,11 @@
 """Cost per order-book update: Extended's data source vs Hummingbot's binance_perpetual, on equivalent streams.
 
 Each update is one JSON text from the socket. Per update, both sides run: ``json.loads`` once, the data source's
-``_parse_order_book_diff_message`` (Extended: additive delta -> absolute levels through its local book; Binance:
-absolute levels, ``pu`` chain check, async symbol lookup), and ``OrderBook.apply_diffs`` with the message's rows
-(what the tracker's ``_track_single_book`` does). Both streams touch the same prices with the same resulting sizes.
+``_parse_order_book_diff_message`` (Extended: additive delta -> absolute levels through its local book, the rows
+built once as ``OrderBookRow``s; Binance: absolute levels, ``pu`` chain check, async symbol lookup), and
+``OrderBook.apply_diffs`` with the message's ``bids`` / ``asks`` (what the tracker's ``_track_single_book`` does;
+Hummingbot's ``OrderBookMessage`` rebuilds its rows on every such read, Extended's ``BookDiffMessage`` hands
+them out). Both streams touch the same prices with the same resulting sizes.
 Socket-side routing (Extended's seq check, Binance's channel lookup) is left out of both.
 
 Usage: ``python scripts/bench_order_book.py [--updates N] [--levels K] [--seed S]``

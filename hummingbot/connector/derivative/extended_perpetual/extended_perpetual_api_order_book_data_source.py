@@ -64,6 +64,30 @@ BOOK_MESSAGE_ERRORS = (markets.MarketDataFormatError, markets.BookDesyncError)
 new_tuple = tuple.__new__
 
 
+class BookDiffMessage(OrderBookMessage):
+    """A DIFF carrying its rows as ``OrderBookRow``s, built once when the message is made.
+
+    Hummingbot's ``OrderBookMessage.bids`` / ``.asks`` rebuild every row from ``[price, amount]`` pairs on each
+    read (a ``float`` of each, the update id looked up per row): the tracker reads them for every diff it applies,
+    and again for the diffs it replays. Here the rows are ready, and the properties hand them out.
+    """
+
+    __slots__ = ()
+
+    def __gt__(self, other: OrderBookMessage) -> bool:
+        # Python tries a subclass's reflected method first: ``message < diff`` lands here, and must mean what
+        # ``OrderBookMessage.__lt__`` says (tuple's own ``>`` would compare the message types and fail)
+        return OrderBookMessage.__lt__(other, self)
+
+    @property
+    def bids(self) -> List[OrderBookRow]:
+        return self.content["bids"]
+
+    @property
+    def asks(self) -> List[OrderBookRow]:
+        return self.content["asks"]
+
+
 class LocalOrderBook(markets.AdditiveOrderBook):
     """The exchange's book for one pair (exact: see ``AdditiveOrderBook``), and whether the stream built it."""
 
@@ -466,8 +490,11 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         if applied is None:  # a delta while awaiting a snapshot
             return
         bids, asks, timestamp = applied
-        message_queue.put_nowait(new_tuple(OrderBookMessage, (ORDER_BOOK_DIFF, {
-            "trading_pair": trading_pair, "update_id": next(self._update_ids), "bids": bids, "asks": asks,
+        update_id = next(self._update_ids)
+        message_queue.put_nowait(new_tuple(BookDiffMessage, (ORDER_BOOK_DIFF, {
+            "trading_pair": trading_pair, "update_id": update_id,
+            "bids": [new_tuple(OrderBookRow, (price, size, update_id)) for price, size in bids],
+            "asks": [new_tuple(OrderBookRow, (price, size, update_id)) for price, size in asks],
         }, timestamp)))
 
     def _request_resync(self, trading_pair: str, local_book: LocalOrderBook, error: Exception):

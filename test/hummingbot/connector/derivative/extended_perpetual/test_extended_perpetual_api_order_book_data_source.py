@@ -291,6 +291,29 @@ class OrderBookStreamTests(DataSourceTestBase):
         self.assertEqual({25660.0: 0.2}, bids)  # 0.1 + 0.25 - 0.35 is exactly zero: the level is gone
         self.assertEqual({25770.0: 0.15}, asks)  # 25780: 0.1 + 0.2 - 0.3 is exactly zero too
 
+    async def test_diff_messages_read_like_hummingbots_own_and_replay_over_a_snapshot(self):
+        """The rows are built once (``BookDiffMessage``); what the tracker reads is what Hummingbot's
+        ``OrderBookMessage`` of the same content would give, and its replay path takes them too."""
+        self.start_listening()
+        socket = await self.socket("/orderbooks/BTC-USD")
+        await self.send(socket, DOC_ORDER_BOOK_SNAPSHOT_MESSAGE,
+                        book_message(2, bids=[("25670", "-0.1"), ("25660", "0.2")], asks=[("25770", "0.05")]))
+        await self.next_output("diff")
+        diff = await self.next_output("diff")
+        plain = OrderBookMessage(OrderBookMessageType.DIFF, {
+            "trading_pair": "BTC-USD", "update_id": diff.update_id,
+            "bids": [(row.price, row.amount) for row in diff.bids],
+            "asks": [(row.price, row.amount) for row in diff.asks]}, diff.timestamp)
+        self.assertEqual((plain.bids, plain.asks, plain.trading_pair), (diff.bids, diff.asks, diff.trading_pair))
+        self.assertEqual([(25670.0, 0.0), (25660.0, 0.2)], [(row.price, row.amount) for row in diff.bids])
+        snapshot = OrderBookMessage(OrderBookMessageType.SNAPSHOT, {
+            "trading_pair": "BTC-USD", "update_id": diff.update_id - 1, "bids": [(25670.0, 0.1)],
+            "asks": [(25770.0, 1.0)]}, diff.timestamp - 1)
+        for replayed in (diff, plain):
+            order_book = OrderBook()
+            order_book.restore_from_snapshot_and_diffs(snapshot, [replayed])
+            self.assertEqual(({25660.0: 0.2}, {25770.0: 0.15}), book_levels(order_book))  # absolute levels
+
     async def test_seq_gap_drops_the_connection_and_the_fresh_snapshot_replaces_the_book(self):
         self.start_listening()
         socket = await self.socket("/orderbooks/BTC-USD")
