@@ -46,6 +46,10 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 DAY_MS = 24 * 60 * 60 * 1000
 IOC_EXPIRY_MS = 60 * 60 * 1000
 _NONCE_BATCH = 256  # nonces drawn per system call
+# the order path's enum members and wire values, bound once (module names: one lookup each on the hot path)
+_BUY, _MARKET, _LIMIT_MAKER, _CLOSE = TradeType.BUY, OrderType.MARKET, OrderType.LIMIT_MAKER, PositionAction.CLOSE
+_LIMIT_WIRE = (CONSTANTS.ORDER_TYPE_LIMIT, CONSTANTS.TIME_IN_FORCE_GTT)
+_MARKET_WIRE = (CONSTANTS.ORDER_TYPE_MARKET, CONSTANTS.TIME_IN_FORCE_IOC)
 TRADES_REQUEST_LIMIT = 200
 FUNDING_LOOKBACK_MS = 24 * 60 * 60 * 1000
 FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to be booked before it is read
@@ -576,20 +580,21 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         order_signer = spec.order_signer
         if order_signer is None:
             raise ValueError("Extended credentials are not configured: orders cannot be signed.")
-        reduce_only = position_action is PositionAction.CLOSE
-        is_market = order_type is OrderType.MARKET
-        if is_market:
+        reduce_only = position_action is _CLOSE
+        if order_type is _MARKET:
             price = self._market_order_price(spec, trade_type)
-        self._check_local_limits(order_id, spec, amount, price, is_market, reduce_only)
+            wire_type, time_in_force = _MARKET_WIRE
+            expiry_ms = IOC_EXPIRY_MS
+        else:
+            wire_type, time_in_force = _LIMIT_WIRE
+            expiry_ms = self._expiry_days * DAY_MS
+        self._check_local_limits(order_id, spec, reduce_only)
         now_ms = int(self._time() * 1000)
-        post_only = order_type is OrderType.LIMIT_MAKER
+        post_only = order_type is _LIMIT_MAKER
         return order_signer.order_body(
-            order_id, CONSTANTS.SIDE_BUY if trade_type is TradeType.BUY else CONSTANTS.SIDE_SELL,
-            CONSTANTS.ORDER_TYPE_MARKET if is_market else CONSTANTS.ORDER_TYPE_LIMIT, amount, price,
-            self._fee_rate_of(self._fee_rates.get(spec.market.name), is_maker=post_only),
-            now_ms + (IOC_EXPIRY_MS if is_market else self._expiry_days * DAY_MS), self._draw_nonce(), now_ms,
-            CONSTANTS.TIME_IN_FORCE_IOC if is_market else CONSTANTS.TIME_IN_FORCE_GTT, post_only, reduce_only,
-            CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
+            order_id, CONSTANTS.SIDE_BUY if trade_type is _BUY else CONSTANTS.SIDE_SELL, wire_type, amount, price,
+            self._fee_rate_of(self._fee_rates.get(spec.market.name), post_only), now_ms + expiry_ms,
+            self._draw_nonce(), now_ms, time_in_force, post_only, reduce_only, CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
 
     def _market_spec(self, trading_pair: str) -> MarketSpec:
         spec = self._market_specs.get(trading_pair)
@@ -641,8 +646,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             raise ValueError(f"The {trading_pair} mark price is unknown: the market order cannot be bounded.")
         return mark
 
-    def _check_local_limits(self, order_id: str, spec: MarketSpec, amount: Decimal, price: Decimal,
-                            is_market: bool, reduce_only: bool):
+    def _check_local_limits(self, order_id: str, spec: MarketSpec, reduce_only: bool):
+        """The market's status and its open-order limit (the signer checks the order itself against the market)."""
         market = spec.market
         if market.status != CONSTANTS.MARKET_STATUS_ACTIVE or not market.active:
             if not market.is_tradable:
@@ -650,9 +655,6 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             if market.reduce_only and not reduce_only:
                 raise ValueError(f"The {market.name} market is REDUCE_ONLY: only orders closing a position are "
                                  f"accepted.")
-        max_value = market.max_market_order_value if is_market else market.max_limit_order_value
-        if amount * price > max_value:
-            raise ValueError(f"Order value {amount * price} exceeds the {market.name} maximum order value {max_value}.")
         limit = market.max_num_orders
         # The count is at most (listed + tracked): only near the limit are they counted one by one.
         if len(self._open_orders_by_market.get(market.name, ())) + len(self._order_tracker.active_orders) >= limit \

@@ -148,6 +148,8 @@ class SigningMarket:
     min_order_size_change: Decimal
     min_price_change: Decimal
     max_position_value: Optional[Decimal] = None
+    max_limit_order_value: Optional[Decimal] = None  # qty x price of a LIMIT order (None: no limit known)
+    max_market_order_value: Optional[Decimal] = None  # ... of a MARKET order
     synthetic_id_hex: str = field(init=False, repr=False, compare=False)
     collateral_id_hex: str = field(init=False, repr=False, compare=False)
 
@@ -167,6 +169,7 @@ class SigningMarket:
         try:
             l2, trading = market_json["l2Config"], market_json["tradingConfig"]
             max_value = trading.get("maxPositionValue")
+            max_limit, max_market = trading.get("maxLimitOrderValue"), trading.get("maxMarketOrderValue")
             return cls(
                 name=str(market_json["name"]),
                 synthetic_id=_parse_int(l2["syntheticId"], "l2Config.syntheticId"),
@@ -177,6 +180,9 @@ class SigningMarket:
                 min_order_size_change=_api_decimal(trading["minOrderSizeChange"], "minOrderSizeChange"),
                 min_price_change=_api_decimal(trading["minPriceChange"], "minPriceChange"),
                 max_position_value=None if max_value is None else _api_decimal(max_value, "maxPositionValue"),
+                max_limit_order_value=None if max_limit is None else _api_decimal(max_limit, "maxLimitOrderValue"),
+                max_market_order_value=None if max_market is None else _api_decimal(max_market,
+                                                                                     "maxMarketOrderValue"),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"market item is missing or has a malformed field: {e}") from None
@@ -315,6 +321,19 @@ def _check_price(market: SigningMarket, price: Decimal, what: str = "price") -> 
     price = _positive_decimal(price, what)
     _check_multiple(price, market.min_price_change, what)
     return price
+
+
+def _max_order_value(market: SigningMarket, order_type: str) -> Optional[Decimal]:
+    if order_type == "LIMIT":
+        return market.max_limit_order_value
+    return market.max_market_order_value if order_type == "MARKET" else None
+
+
+def _check_order_value(market: SigningMarket, order_type: str, qty: Decimal, price: Decimal) -> None:
+    """qty x price within the market's maximum LIMIT / MARKET order value (when the market states one)."""
+    max_value = _max_order_value(market, order_type)
+    if max_value is not None and qty * price > max_value:
+        raise ValueError(f"Order value {qty * price} exceeds the {market.name} maximum order value {max_value}.")
 
 
 def _check_expiry(domain: SigningDomain, expiry_ms: int, now_ms: int) -> None:
@@ -534,7 +553,7 @@ class OrderSigner:
 
     __slots__ = ("account", "domain", "market", "_max_expiry_ms", "_qty_places", "_price_places",
                  "_step_units", "_min_units", "_tick_units", "_synthetic_num", "_synthetic_den",
-                 "_collateral_num", "_collateral_den")
+                 "_collateral_num", "_collateral_den", "_max_value_units", "_last_fee_rate", "_last_fee_terms")
 
     def __init__(self, account: StarkAccount, domain: SigningDomain, market: SigningMarket):
         self.account, self.domain, self.market = account, domain, market
@@ -551,6 +570,13 @@ class OrderSigner:
         self._synthetic_num, self._synthetic_den = synthetic_num, synthetic_den * _POW10[qty_places]
         self._collateral_num = collateral_num
         self._collateral_den = collateral_den * _POW10[qty_places + price_places]
+        # the largest qty x price, in units of 10^-(qty_places + price_places), per order type (None: no limit)
+        self._max_value_units = {
+            order_type: None if max_value is None else int(max_value.scaleb(qty_places + price_places, _EXACT)
+                                                           .to_integral_value(ROUND_FLOOR))
+            for order_type, max_value in ((t, _max_order_value(market, t)) for t in PLAIN_ORDER_TYPES)}
+        self._last_fee_rate: Optional[Decimal] = None
+        self._last_fee_terms: Optional[Tuple[str, int, int]] = None
 
     def __repr__(self) -> str:
         return f"OrderSigner({self.market.name}, {self.domain.chain_id}, {self.account!r})"
@@ -569,8 +595,12 @@ class OrderSigner:
                 and now_ms < expiry_ms <= now_ms + self._max_expiry_ms
                 # [A-Za-z0-9-]{1,32} with at least one letter or digit, without the regex engine
                 and len(external_id) <= 32 and external_id.isascii() and external_id.replace("-", "").isalnum()):
-            qty_text, price_text, fee_text = str(qty), str(price), str(fee_rate)
-            amounts = self._amounts(side == BUY, qty_text, price_text, fee_text)
+            fee_terms = self._last_fee_terms if fee_rate is self._last_fee_rate else self._fee_terms(fee_rate)
+            if fee_terms is not None:
+                fee_text, fee_num, fee_den = fee_terms
+                qty_text, price_text = str(qty), str(price)
+                amounts = self._amounts(side == BUY, qty_text, price_text, fee_num, fee_den,
+                                        self._max_value_units[order_type])
         if amounts is None:
             return build_order_body(
                 self.account, self.domain, self.market, external_id=external_id, side=side, order_type=order_type,
@@ -581,24 +611,41 @@ class OrderSigner:
                                   price_text, fee_text, expiry_ms, nonce, time_in_force, post_only, reduce_only,
                                   self_trade_protection, amounts, None)
 
-    def _amounts(self, is_buy: bool, qty_text: str, price_text: str, fee_text: str) -> Optional[SettlementAmounts]:
+    def _fee_terms(self, fee_rate: Decimal) -> Optional[Tuple[str, int, int]]:
+        """A fee rate's body text and, as ``fee = collateral x num / den`` (collateral in units), its num and den;
+        None for a rate off this path. The last rate is kept: the connector passes a market's rate as one object
+        (Decimals are immutable, so the same object means the same terms)."""
+        fee_text = str(fee_rate)
+        whole, _, fraction = fee_text.partition(".")
+        try:
+            terms = fee_text, int(whole + fraction), self._collateral_den * _POW10[len(fraction)]
+        except (ValueError, IndexError):  # NaN, Infinity, exponent notation, too many decimal places
+            return None
+        if terms[1] < 0:
+            return None
+        self._last_fee_rate, self._last_fee_terms = fee_rate, terms
+        return terms
+
+    def _amounts(self, is_buy: bool, qty_text: str, price_text: str, fee_num: int, fee_den: int,
+                 max_value_units: Optional[int]) -> Optional[SettlementAmounts]:
         """The SDK's amounts in exact integers, or None for anything off this path (checked again, field by
         field, by ``build_order_body``): text that is not a plain decimal, qty off the step or below the
-        minimum, price off the tick, a negative fee rate, amounts beyond i64."""
+        minimum, price off the tick, an order value above the maximum, amounts beyond i64."""
         try:
             qty_units = _scaled_units(qty_text, self._qty_places)
             price_units = _scaled_units(price_text, self._price_places)
-            fee_whole, _, fee_fraction = fee_text.partition(".")
-            fee_num, fee_scale = int(fee_whole + fee_fraction), _POW10[len(fee_fraction)]
         except (ValueError, IndexError):  # NaN, Infinity, exponent notation, too many decimal places
             return None
         if (qty_units < self._min_units or qty_units <= 0 or qty_units % self._step_units or price_units <= 0
-                or price_units % self._tick_units or fee_num < 0):
+                or price_units % self._tick_units):
+            return None
+        value_units = qty_units * price_units
+        if max_value_units is not None and value_units > max_value_units:
             return None
         synthetic = qty_units * self._synthetic_num
-        collateral = qty_units * price_units * self._collateral_num
+        collateral = value_units * self._collateral_num
         den = self._collateral_den
-        fee = -(-(collateral * fee_num) // (den * fee_scale))  # always up
+        fee = -(-(collateral * fee_num) // fee_den)  # always up
         if is_buy:  # BUY rounds up (and gives collateral), SELL rounds down (and gives synthetic)
             synthetic, collateral = -(-synthetic // self._synthetic_den), (collateral // -den)
         else:
@@ -634,6 +681,7 @@ def build_order_body(account: StarkAccount, domain: SigningDomain, market: Signi
         _check_trigger(order_type, trigger)
     if order_type != "TPSL":
         qty, price = _check_qty(market, qty), _check_price(market, price)
+        _check_order_value(market, order_type, qty, price)
     else:
         qty, price = _check_main_qty_price(market, order_type, tp_sl_type, qty, price)
     amounts = settlement_amounts(market, side, qty, price, fee_rate)

@@ -79,8 +79,8 @@ def market_item(name: str = "BTC-USD", asset: str = "BTC", collateral: str = "US
 
 
 def load_market(exchange: ExtendedPerpetualDerivative, item: Dict[str, Any]):
-    market = markets.parse_market(item)
-    exchange._market_specs[market.trading_pair] = exchange._market_spec_from(market, signer.SigningMarket.from_api(item))
+    market, signing = markets.parse_market(item), signer.SigningMarket.from_api(item)
+    exchange._market_specs[market.trading_pair] = exchange._market_spec_from(market, signing)
 
 
 def ok(data: Any) -> str:

@@ -170,10 +170,12 @@ def test_order_signer_reproduces_the_plain_vectors(vector, account, vector_marke
 
 def _random_market(rng):
     step = rng.choice(["0.00001", "0.001", "0.1", "1", "10", "0.0025", "0.5"])
+    max_values = [None if rng.random() < 0.3 else Decimal(rng.choice(["1000", "50000000", "12345.675"]))
+                  for _ in range(2)]
     return SigningMarket(
         "R-USD", 0x52, 0x31, Decimal(rng.choice(["1000000", "10000000000", "1000", "10", "1"])),
         Decimal(rng.choice(["1000000", "100", "1"])), Decimal(step) * rng.choice([1, 2, 10]), Decimal(step),
-        Decimal(rng.choice(["0.1", "0.01", "1", "0.000001", "0.05", "25"])))
+        Decimal(rng.choice(["0.1", "0.01", "1", "0.000001", "0.05", "25"])), None, *max_values)
 
 
 def _random_number(rng, grid):
@@ -192,21 +194,24 @@ def _random_number(rng, grid):
 def test_order_signer_equals_build_order_body_on_random_orders(account):
     """Integer amounts and checks (the connector's path) against the Decimal reference, valid or not."""
     rng = random.Random(20261122)
-    for _ in range(3000):
-        market = _random_market(rng)
+    fee_rates = [Decimal(rate) for rate in ("0", "0.0005", "0.00025", "0.0002", "0.001", "0.1", "-0.0001")]
+    for k in range(3000):
+        if k % 5 == 0:  # one signer for several orders, as the connector keeps one per market
+            market = _random_market(rng)
+            order_signer = OrderSigner(account, SN_MAIN, market)
         kwargs = _limit_kwargs(
             side=rng.choice(["BUY", "SELL"]), order_type=rng.choice(["LIMIT", "MARKET"]),
             qty=_random_number(rng, market.min_order_size_change), price=_random_number(rng, market.min_price_change),
-            fee_rate=Decimal(rng.choice(["0", "0.0005", "0.00025", "0.0002", "0.001", "0.1", "-0.0001"])),
+            fee_rate=rng.choice(fee_rates),  # the same objects again and again, as the connector passes them
             time_in_force="GTT", post_only=rng.random() < 0.2, reduce_only=rng.random() < 0.2,
             self_trade_protection="ACCOUNT")
         try:
             expected = build_order_body(account, SN_MAIN, market, **kwargs)
         except ValueError as e:
             with pytest.raises(ValueError, match=re.escape(str(e))):
-                OrderSigner(account, SN_MAIN, market).order_body(*_order_signer_args(kwargs))
+                order_signer.order_body(*_order_signer_args(kwargs))
             continue
-        assert OrderSigner(account, SN_MAIN, market).order_body(*_order_signer_args(kwargs)) == expected, kwargs
+        assert order_signer.order_body(*_order_signer_args(kwargs)) == expected, kwargs
 
 
 def test_vector_price_is_off_the_real_tick(account, market):
@@ -495,6 +500,33 @@ def test_bad_input_is_refused_before_signing(overrides, message, account, market
         build_order_body(account, SN_MAIN, market, **_limit_kwargs(**overrides))
     assert calls == []
     assert PRIVATE_KEY_HEX[2:] not in str(caught.value) and str(account.private_key) not in str(caught.value)
+
+
+@pytest.mark.parametrize("order_type, qty", [("LIMIT", "0.1"), ("MARKET", "0.01")])
+def test_order_value_above_the_market_maximum_is_refused_before_signing(order_type, qty, account, market,
+                                                                         monkeypatch):
+    limited = replace(market, max_limit_order_value=Decimal("4344.51"), max_market_order_value=Decimal("434.451"))
+    kwargs = _limit_kwargs(order_type=order_type, qty=Decimal(qty), price=Decimal("43445.1"), time_in_force="GTT",
+                           post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
+    assert build_order_body(account, SN_MAIN, limited, **kwargs)["qty"] == qty  # exactly at the maximum
+    calls = []
+    for crypto in ("rs_sign_message", "rs_get_order_msg", "get_order_msg_hash"):
+        monkeypatch.setattr(signer, crypto, lambda *args: calls.append(args))
+    kwargs["qty"] = Decimal(qty) + market.min_order_size_change
+    maximum = limited.max_limit_order_value if order_type == "LIMIT" else limited.max_market_order_value
+    message = f"exceeds the BTC-USD maximum order value {maximum}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_order_body(account, SN_MAIN, limited, **kwargs)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        OrderSigner(account, SN_MAIN, limited).order_body(*_order_signer_args(kwargs))
+    assert calls == []
+
+
+def test_from_api_reads_the_maximum_order_values():
+    parsed = SigningMarket.from_api(dict(MARKET_JSON, tradingConfig=dict(
+        MARKET_JSON["tradingConfig"], maxLimitOrderValue="5000000", maxMarketOrderValue="1000000")))
+    assert (parsed.max_limit_order_value, parsed.max_market_order_value) == (Decimal("5000000"), Decimal("1000000"))
+    assert SigningMarket.from_api(MARKET_JSON).max_limit_order_value is None
 
 
 ORDER_SIGNER_BAD_ORDERS = [pytest.param(o, m, id=n) for n, o, m in BAD_ORDERS
