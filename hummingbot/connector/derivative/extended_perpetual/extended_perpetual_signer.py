@@ -493,7 +493,8 @@ def _signed_plain_body(account: StarkAccount, domain: SigningDomain, market: Sig
                        cancel_id: Optional[str]) -> Dict[str, Any]:
     """Body of a validated LIMIT / MARKET order, then its hash and signature (``external_id=None``: the message
     hash is the id). The body is built before the Rust calls, only r and s are filled in after them."""
-    synthetic, collateral, fee = str(amounts.synthetic), str(amounts.collateral), str(amounts.fee)
+    synthetic, collateral, fee = amounts
+    synthetic, collateral, fee = str(synthetic), str(collateral), str(fee)
     nonce_text = str(nonce)
     body = _body_head(external_id, market, order_type, side, qty_text, price_text, reduce_only, post_only,
                       time_in_force, expiry_ms, fee_text, nonce_text, self_trade_protection)
@@ -534,6 +535,7 @@ def _scaled_units(text: str, places: int) -> int:
     return units
 
 
+new_tuple = tuple.__new__
 _POW10 = tuple(10 ** k for k in range(64))  # more places than this: off the fast path (IndexError)
 
 
@@ -653,7 +655,7 @@ class OrderSigner:
         if synthetic > I64_MAX or -synthetic > I64_MAX or collateral > I64_MAX or -collateral > I64_MAX \
                 or fee > I64_MAX:
             return None
-        return SettlementAmounts(synthetic, collateral, fee)
+        return new_tuple(SettlementAmounts, (synthetic, collateral, fee))  # (its __new__ is Python code)
 
 
 def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,
