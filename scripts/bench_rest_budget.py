@@ -17,7 +17,8 @@ longer than the window (trading rules 30 min, fees/leverage and funding hourly) 
 ('+long'). Requests the pool never sends (aiohttp pool exhausted by websockets) are detected and the row is
 reported STALLED; ``--no-pool-limit`` lifts Hummingbot's 100-connection pool to measure past that.
 
-    python scripts/bench_rest_budget.py [--speed 60] [--sim-minutes 10] [--pairs 1 5 20] [--orders 0 50] [--no-pool-limit]
+    python scripts/bench_rest_budget.py [--speed 60] [--sim-minutes 10] [--pairs 1 5 20] [--orders 0 50]
+        [--no-pool-limit]
         [--trace /info/markets]   # + the connector call chain of each traced request
 """
 import argparse
@@ -326,7 +327,8 @@ async def run_config(pairs: int, orders: int, speed: float, sim_minutes: float, 
             order = connector._order_tracker.all_orders.get(oid)  # tracked once its creation task has run
             return order is not None and (order.is_done or (order.is_open and order.exchange_order_id is not None))
         if orders:
-            await wait_for(lambda: all(settled(oid) for oid in order_ids), 60.0, "the resting orders to be open", counter)
+            await wait_for(lambda: all(settled(oid) for oid in order_ids), 60.0, "the resting orders to be open",
+                           counter)
         result.open_orders_before = sum(1 for o in connector.in_flight_orders.values() if o.is_open)
         await asyncio.sleep(1.0)
         result.placement = counter.take()
@@ -376,8 +378,8 @@ def print_report(results: List[Result], speed: float):
     extra = sum(n / period for _, n, period in long_period_rates())
     print(f"\n=== Extended perpetual: REST budget in steady state (rates per simulated = live minute; "
           f"goal <= {GOAL_PER_MINUTE:g}/min) ===")
-    header = (f"{'pairs':>5} {'orders':>6} {'speed':>5} | {'start-up':>8} {'placing':>7} | {'window':>9} {'requests':>8} "
-              f"{'req/min':>7} {'+long':>6} {'total':>6} | {'poll 5s/120s ticks':>18} | goal")
+    header = (f"{'pairs':>5} {'orders':>6} {'speed':>5} | {'start-up':>8} {'placing':>7} | {'window':>9} "
+              f"{'requests':>8} {'req/min':>7} {'+long':>6} {'total':>6} | {'poll 5s/120s ticks':>18} | goal")
     print(header)
     print("-" * len(header))
     for r in results:
@@ -387,9 +389,9 @@ def print_report(results: List[Result], speed: float):
             continue
         total = r.per_minute + extra
         ticks = f"{r.poll_intervals.get(5.0, 0)}/{r.poll_intervals.get(120.0, 0)}"
-        print(f"{r.pairs:>5} {r.orders:>6} {r.speed:>4g}x | {sum(r.startup.values()):>8} {sum(r.placement.values()):>7} | "
-              f"{r.sim_minutes:>6.1f}min {sum(r.steady.values()):>8} {r.per_minute:>7.2f} {extra:>6.2f} "
-              f"{total:>6.2f} | {ticks:>18} | "
+        print(f"{r.pairs:>5} {r.orders:>6} {r.speed:>4g}x | {sum(r.startup.values()):>8} "
+              f"{sum(r.placement.values()):>7} | {r.sim_minutes:>6.1f}min {sum(r.steady.values()):>8} "
+              f"{r.per_minute:>7.2f} {extra:>6.2f} {total:>6.2f} | {ticks:>18} | "
               f"{'STALLED ' + str(len(r.stalled)) if r.stalled else 'ok' if total <= GOAL_PER_MINUTE else 'OVER'}"
               + ("" if r.stream_healthy else "  (account stream silent!)")
               + (f"  ({r.account_connections - 1} account-stream reconnects)" if r.account_connections > 1 else "")

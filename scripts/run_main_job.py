@@ -86,7 +86,8 @@ def configure_logging(log_file: Path) -> None:
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     console = logging.StreamHandler(sys.stdout)
     console.setLevel(logging.INFO)
-    console.addFilter(lambda record: record.name.startswith(("scripts.", "main_job")) or record.levelno >= logging.ERROR)
+    console.addFilter(lambda record: record.name.startswith(("scripts.", "main_job"))
+                      or record.levelno >= logging.ERROR)
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logging.basicConfig(level=logging.INFO, handlers=[file_handler, console], force=True)
 
@@ -125,7 +126,8 @@ def compare_with_ledger(strategy, connector, ledger: dict) -> List[Comparison]:
                    f"{_fmt(strategy.peak_position)} -> {_fmt(ledger_position)}"),
         Comparison("funding payments", f"{len(strategy.funding_payments)} / {_fmt(funding)}",
                    f"{len(ledger['fundingPayments'])} / {_fmt(ledger_funding)}"),
-        Comparison("balance: equity (USD)", _fmt(connector.get_balance("USD")), _fmt(Decimal(ledger["balance"]["equity"]))),
+        Comparison("balance: equity (USD)", _fmt(connector.get_balance("USD")),
+                   _fmt(Decimal(ledger["balance"]["equity"]))),
         Comparison("balance: available (USD)", _fmt(connector.get_available_balance("USD")),
                    _fmt(Decimal(ledger["balance"]["availableForTrade"]))),
     ]

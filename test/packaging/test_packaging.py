@@ -12,7 +12,8 @@ CONNECTOR = Path("hummingbot", "connector", "derivative", "extended_perpetual")
 
 class PackagingTests(unittest.TestCase):
     def test_repo_ships_no_init_for_hummingbot_owned_packages(self):
-        for folder in (Path("hummingbot"), Path("hummingbot", "connector"), Path("hummingbot", "connector", "derivative")):
+        for folder in (Path("hummingbot"), Path("hummingbot", "connector"),
+                       Path("hummingbot", "connector", "derivative")):
             self.assertFalse((REPO_ROOT / folder / "__init__.py").exists(), folder)
         self.assertTrue((REPO_ROOT / CONNECTOR / "__init__.py").exists())
 
