@@ -389,7 +389,6 @@ class Exchange(PricesFundingAndTime, TriggerEngine):
         return self._published_books[market]
 
 
-
 def _waits(req: OrderRequest) -> bool:
     return req.order_type in ("CONDITIONAL", "TPSL")
 

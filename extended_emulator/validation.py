@@ -93,8 +93,8 @@ def check_expiry(req: OrderRequest, now_ms: int, network: str) -> None:
     if req.expiry_epoch_millis <= now_ms:
         raise fail(errors.INVALID_EXPIRATION, "Order expiration is in the past")
     if req.expiry_epoch_millis > now_ms + MAX_EXPIRY_DAYS[network] * DAY_MS:
-        raise fail(errors.INVALID_EXPIRATION, "Order expiration date must be within "
-                    f"{MAX_EXPIRY_DAYS[network]} days")
+        raise fail(errors.INVALID_EXPIRATION,
+                   f"Order expiration date must be within {MAX_EXPIRY_DAYS[network]} days")
 
 
 def check_signature(req: OrderRequest, account: Account, market: Market, chain_id: str) -> None:

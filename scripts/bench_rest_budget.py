@@ -323,6 +323,7 @@ async def run_config(pairs: int, orders: int, speed: float, sim_minutes: float, 
                 * rule.min_price_increment
             amount = max(rule.min_order_size, rule.min_base_amount_increment)
             order_ids.append(connector.buy(pair, amount, OrderType.LIMIT, price, position_action=PositionAction.OPEN))
+
         def settled(oid: str) -> bool:
             order = connector._order_tracker.all_orders.get(oid)  # tracked once its creation task has run
             return order is not None and (order.is_done or (order.is_open and order.exchange_order_id is not None))
@@ -420,8 +421,8 @@ def print_report(results: List[Result], speed: float):
             print(f"  steady-state warning {r.pairs}p/{r.orders}o x{n}: {text}")
         for (endpoint, chain), n in r.callers.most_common():
             print(f"  traced {r.pairs}p/{r.orders}o {endpoint} x{n}: {chain}")
-    holds = len(measured) == len(results) and all(r.per_minute + extra <= GOAL_PER_MINUTE and not r.stalled
-                                                   for r in measured)
+    holds = len(measured) == len(results) and all(
+        r.per_minute + extra <= GOAL_PER_MINUTE and not r.stalled for r in measured)
     top = max(r.per_minute for r in measured)
     flat = top - min(r.per_minute for r in measured)
     print(f"\nGoal <= {GOAL_PER_MINUTE:g}/min: {'HOLDS' if holds else 'NOT MET'}; spread across rows "

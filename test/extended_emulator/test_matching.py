@@ -67,8 +67,8 @@ class MatchingTest(EmulatorTestCase):
         _, best_ask = self.best()
         _, fok = await self.place(self.order("BUY", "5", str(best_ask), time_in_force="FOK"))
         update = await self.order_update(stream, fok["data"]["id"])
-        self.assertEqual(("CANCELLED", "NO_LIQUIDITY", "0"), (update["status"], update["statusReason"],
-                                                               update["filledQty"]))
+        self.assertEqual(("CANCELLED", "NO_LIQUIDITY", "0"),
+                         (update["status"], update["statusReason"], update["filledQty"]))
         _, ioc = await self.place(self.order("BUY", "5", str(best_ask), time_in_force="IOC"))
         update = await self.final_update(stream, ioc["data"]["id"])
         self.assertEqual("CANCELLED", update["status"])

@@ -80,7 +80,6 @@ class OrderBookStreamTest(EmulatorTestCase):
         delta = await stream.next()
         self.assertEqual(("DELTA", "ETH-USD"), (delta["type"], delta["data"]["m"]))
 
-
     async def test_depth_one_sends_top_of_book_snapshots(self):
         stream = await self.public_stream("orderbooks/BTC-USD?depth=1")
         first = await stream.next()

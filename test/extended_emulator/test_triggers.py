@@ -246,8 +246,8 @@ class TriggerValidationTest(TriggerTestCase):
         no_type = self.order("BUY", "0.01", "97100.0", **bracket(("99000", "98900"), ("95000", "94900")))
         del no_type["tpSlType"]
         await self.assert_code(no_type, 1133)
-        await self.assert_code(self.order("BUY", "0.01", "97100.0", **bracket(("99000", "98900"),
-                                                                            ("95000", "80000"))), 1141)
+        bad_bracket = bracket(("99000", "98900"), ("95000", "80000"))
+        await self.assert_code(self.order("BUY", "0.01", "97100.0", **bad_bracket), 1141)
         await self.assert_code(self.order("BUY", "0.001", "97000.05", **conditional("97000", "UP")), 1125)
         await self.assert_code(self.order("BUY", "0.001", "97000.0", **conditional("97000.05", "UP")), 1125)
 

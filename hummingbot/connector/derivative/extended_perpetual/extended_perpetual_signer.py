@@ -181,8 +181,8 @@ class SigningMarket:
                 min_price_change=_api_decimal(trading["minPriceChange"], "minPriceChange"),
                 max_position_value=None if max_value is None else _api_decimal(max_value, "maxPositionValue"),
                 max_limit_order_value=None if max_limit is None else _api_decimal(max_limit, "maxLimitOrderValue"),
-                max_market_order_value=None if max_market is None else _api_decimal(max_market,
-                                                                                     "maxMarketOrderValue"),
+                max_market_order_value=(None if max_market is None
+                                        else _api_decimal(max_market, "maxMarketOrderValue")),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"market item is missing or has a malformed field: {e}") from None

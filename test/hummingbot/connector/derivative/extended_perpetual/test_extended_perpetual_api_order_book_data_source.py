@@ -668,4 +668,3 @@ class ConnectionHygieneTests(DataSourceTestBase):
         self.data_source._message_queue[self.data_source._diff_messages_queue_key].put_nowait(("BTC-USD", {}))
         with self.assertRaises(asyncio.CancelledError):
             await self.data_source.listen_for_order_book_diffs(self.local_event_loop, asyncio.Queue())
-

@@ -564,8 +564,6 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
         self.assertEqual(Decimal("15"), self.exchange.get_balance(self.quote_asset))
 
 
-
-
 class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
     """Extended-specific behaviour: pricing, expiry, limits, fees, batching, stream ordering, errors."""
 
@@ -892,8 +890,8 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual(120.0, self.exchange._get_poll_interval(now))
         self.exchange._user_stream_tracker.data_source._ws_assistant = MagicMock(last_recv_time=now - 100)
         self.assertEqual(5.0, self.exchange._get_poll_interval(now))  # a silent stream: REST takes over
-        for path, data in ((CONSTANTS.OPEN_ORDERS_PATH_URL, [self.order_msg(o, "NEW")["data"]["orders"][0]
-                                                              for o in orders]),
+        open_orders = [self.order_msg(o, "NEW")["data"]["orders"][0] for o in orders]
+        for path, data in ((CONSTANTS.OPEN_ORDERS_PATH_URL, open_orders),
                            (CONSTANTS.TRADES_PATH_URL, []), (CONSTANTS.POSITIONS_PATH_URL, []),
                            (CONSTANTS.BALANCE_PATH_URL, self.usd_balance())):
             mock_api.get(regex(web_utils.private_rest_url(path), r"(\?|$)"), body=ok(data))

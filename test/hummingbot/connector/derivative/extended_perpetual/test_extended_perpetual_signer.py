@@ -243,8 +243,8 @@ def _verify_body_from_l2_config(body, market_json, domain):
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
 def test_body_alone_with_l2_config_verifies(side, account, market):
-    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(side=side, qty=Decimal("0.12345"),
-                                                                     price=Decimal("97001.3")))
+    body = build_order_body(account, SN_MAIN, market,
+                            **_limit_kwargs(side=side, qty=Decimal("0.12345"), price=Decimal("97001.3")))
     assert _verify_body_from_l2_config(body, MARKET_JSON, "SN_MAIN")
     assert not _verify_body_from_l2_config(body, MARKET_JSON, "SN_SEPOLIA")
 
@@ -504,7 +504,7 @@ def test_bad_input_is_refused_before_signing(overrides, message, account, market
 
 @pytest.mark.parametrize("order_type, qty", [("LIMIT", "0.1"), ("MARKET", "0.01")])
 def test_order_value_above_the_market_maximum_is_refused_before_signing(order_type, qty, account, market,
-                                                                         monkeypatch):
+                                                                        monkeypatch):
     limited = replace(market, max_limit_order_value=Decimal("4344.51"), max_market_order_value=Decimal("434.451"))
     kwargs = _limit_kwargs(order_type=order_type, qty=Decimal(qty), price=Decimal("43445.1"), time_in_force="GTT",
                            post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
@@ -570,8 +570,8 @@ def test_external_id_check_accepts_hummingbot_style_ids():
 
 def test_largest_i64_amount_is_accepted(account):
     market = SigningMarket("T-USD", 2, 1, Decimal(1), Decimal(1), Decimal(0), Decimal(1), Decimal(1))
-    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(qty=Decimal(2 ** 63 - 1), price=Decimal(1),
-                                                                     fee_rate=Decimal(0), side="SELL"))
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(
+        qty=Decimal(2 ** 63 - 1), price=Decimal(1), fee_rate=Decimal(0), side="SELL"))
     assert body["debuggingAmounts"] == {"collateralAmount": str(2 ** 63 - 1), "feeAmount": "0",
                                         "syntheticAmount": str(-(2 ** 63 - 1))}
 
@@ -593,8 +593,8 @@ def test_sign_settlement_matches_order_message_hash_and_sign(account, market):
 
 
 def test_market_ioc_order_verifies_from_its_body(account, market):
-    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(order_type="MARKET", time_in_force="IOC",
-                                                                     side="SELL", price=Decimal("42000.0")))
+    body = build_order_body(account, SN_MAIN, market, **_limit_kwargs(
+        order_type="MARKET", time_in_force="IOC", side="SELL", price=Decimal("42000.0")))
     assert (body["type"], body["timeInForce"], body["price"]) == ("MARKET", "IOC", "42000.0")
     assert _verify_body_from_l2_config(body, MARKET_JSON, "SN_MAIN")
 
