@@ -46,6 +46,7 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 DAY_MS = 24 * 60 * 60 * 1000
 IOC_EXPIRY_MS = 60 * 60 * 1000
 _NONCE_BATCH = 256  # nonces drawn per system call
+_RECENT_NONCES_LIMIT = 100_000  # nonces remembered (never reused) before the memory starts afresh
 # the order path's enum members and wire values, bound once (module names: one lookup each on the hot path)
 _BUY, _MARKET, _LIMIT_MAKER, _CLOSE = TradeType.BUY, OrderType.MARKET, OrderType.LIMIT_MAKER, PositionAction.CLOSE
 _ACTIVE = CONSTANTS.MARKET_STATUS_ACTIVE
@@ -581,7 +582,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         Every order goes through here right after (or before) 400 us of Rust signing that leaves the caches cold:
         measured in place, each Python call costs microseconds. So the common cases are inline and the rare ones
         are calls that check again in full: a market not ACTIVE or near its open-order limit
-        (``_check_local_limits``), no fee rate of the account's yet (``_fee_rate_of``)."""
+        (``_check_local_limits``), no fee rate of the account's yet (``_fee_rate_of``), an empty nonce pool, a
+        nonce drawn recently or a full memory of them (``_draw_nonce``)."""
         spec = self._market_specs.get(trading_pair) or self._market_spec(trading_pair)
         order_signer, market = spec.order_signer, spec.market
         if order_signer is None:
@@ -598,10 +600,16 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         post_only = order_type is _LIMIT_MAKER
         fees = self._fee_rates.get(market.name)
         fee_rate = self._fee_rate_of(fees, post_only) if fees is None else fees.maker if post_only else fees.taker
+        pool, recent = self._nonce_pool, self._recent_nonces
+        nonce = pool.pop() if pool else 0
+        if not nonce or nonce in recent or len(recent) >= _RECENT_NONCES_LIMIT:
+            nonce = self._draw_nonce()
+        else:
+            recent.add(nonce)
         now_ms = int(self._time() * 1000)
         return order_signer.order_body(
             order_id, CONSTANTS.SIDE_BUY if trade_type is _BUY else CONSTANTS.SIDE_SELL, wire_type, amount, price,
-            fee_rate, now_ms + expiry_ms, self._draw_nonce(), now_ms, time_in_force, post_only, reduce_only,
+            fee_rate, now_ms + expiry_ms, nonce, now_ms, time_in_force, post_only, reduce_only,
             CONSTANTS.SELF_TRADE_PROTECTION_ACCOUNT)
 
     def _market_spec(self, trading_pair: str) -> MarketSpec:
@@ -621,7 +629,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             nonce = pool.pop()  # in [1, 2^31] by construction (the signer checks it again)
             if nonce not in self._recent_nonces:
                 break
-        if len(self._recent_nonces) > 100_000:
+        if len(self._recent_nonces) >= _RECENT_NONCES_LIMIT:
             self._recent_nonces.clear()
         self._recent_nonces.add(nonce)
         return nonce

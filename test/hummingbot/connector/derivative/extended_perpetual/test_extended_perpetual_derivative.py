@@ -753,6 +753,25 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         body = await self.place(mock_api, action=PositionAction.CLOSE, order_id="HBOT-B2")
         self.assertTrue(body["reduceOnly"])
 
+    def sign_limit_buy(self, order_id: str) -> Dict[str, Any]:
+        return self.exchange._signed_order_body(order_id, self.pair, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                                Decimal("10000"), PositionAction.OPEN)
+
+    def test_a_nonce_drawn_again_is_never_sent_twice(self):
+        self.exchange._nonce_pool[:] = [5, 7, 5]  # drawn from the end: 5, 7, then 5 again
+        nonces = [int(self.sign_limit_buy(f"HBOT-N{k}")["nonce"]) for k in range(3)]
+        self.assertEqual([5, 7], nonces[:2])
+        self.assertNotIn(nonces[2], (5, 7))
+        self.assertTrue(1 <= nonces[2] <= 2 ** 31)
+
+    def test_the_memory_of_recent_nonces_is_bounded(self):
+        recent = self.exchange._recent_nonces
+        recent.update(range(10 ** 6, 10 ** 6 + 100_000))
+        self.exchange._nonce_pool[:] = [9, 8]
+        nonce = int(self.sign_limit_buy("HBOT-N1")["nonce"])
+        self.assertEqual({nonce}, recent)  # full: forgotten, then the new one remembered
+        self.assertEqual({nonce, int(self.sign_limit_buy("HBOT-N2")["nonce"])}, recent)
+
     @aioresponses()
     async def test_order_value_above_market_maximum_refused_locally(self, mock_api):
         config = dict(market_item()["tradingConfig"], maxLimitOrderValue="5000")
