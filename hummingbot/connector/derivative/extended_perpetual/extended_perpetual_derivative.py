@@ -547,9 +547,20 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     @staticmethod
     def _is_definite_refusal(exception: Exception) -> bool:
+        """Extended's own error (not a 5xx) or a local refusal. An answer that cannot be read (a truncated body, a
+        proxy's page) is no refusal: the order may have been created."""
         if isinstance(exception, messages.ExtendedAPIError):
             return not exception.is_server_error
-        return isinstance(exception, ValueError)
+        return isinstance(exception, ValueError) and not isinstance(exception, messages.MalformedMessageError)
+
+    async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
+        """Only Extended's "not found" counts towards declaring an order lost (Hummingbot's handler counts any error):
+        a timeout or a 5xx while Extended is degraded says nothing about the order, which is asked again later."""
+        if self._is_order_not_found_during_status_update_error(error):
+            await self._order_tracker.process_order_not_found(order.client_order_id)
+        else:
+            self.logger().warning(f"Error fetching status update for the active order {order.client_order_id}: "
+                                  f"{error!r}. It is asked again at the next status update.")
 
     async def _look_up_unanswered_order(self, order_id: str):
         for delay in UNANSWERED_ORDER_LOOKUP_DELAYS:

@@ -537,6 +537,29 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
         self.assertEqual(0, len(mock_api.requests))
 
     @aioresponses()
+    async def test_update_order_status_when_request_fails_marks_order_as_not_found(self, mock_api):
+        """Venue difference: a failing status request (here a 500) says nothing about the order, so it does NOT count
+        towards "not found" (Hummingbot's generic handler counts any error, and four 5xx in a row while Extended is
+        degraded would declare a live order failed). Extended's own 404 does count: the inherited not-found tests."""
+        self.exchange._set_current_timestamp(1640780000)
+        self.exchange.start_tracking_order(
+            order_id=self.client_order_id_prefix + "1", exchange_order_id=str(self.expected_exchange_order_id),
+            trading_pair=self.trading_pair, order_type=OrderType.LIMIT, trade_type=TradeType.BUY,
+            price=Decimal("10000"), amount=Decimal("1"))
+        order: InFlightOrder = self.exchange.in_flight_orders[self.client_order_id_prefix + "1"]
+        url = self.configure_http_error_order_status_response(order=order, mock_api=mock_api)
+        for _ in range(5):  # more than Hummingbot's not-found limit
+            await self.exchange._update_order_status()
+        status_request = self._all_executed_requests(mock_api, url)[0]
+        self.validate_auth_credentials_present(status_request)
+        self.validate_order_status_request(order=order, request_call=status_request)
+        self.assertTrue(order.is_open and not order.is_done)
+        self.assertNotIn(order.client_order_id, self.exchange._order_tracker._order_not_found_records)
+        self.assertIn(order.client_order_id, self.exchange.in_flight_orders)
+        self.assertTrue(any(r.levelname == "WARNING" and "asked again at the next status update" in r.getMessage()
+                            for r in self.log_records))
+
+    @aioresponses()
     async def test_update_balances(self, mock_api):
         """Extended has one collateral balance: equity is the total, availableForTrade the available; a 404
         (the documented answer for a zero balance) means zero, not an error."""

@@ -179,6 +179,54 @@ class UnansweredOrderTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual("1791389621914243072", order.exchange_order_id)
         self.assertTrue(order.is_open)
 
+    @aioresponses()
+    async def test_look_ups_failing_with_5xx_do_not_fail_the_order(self, mock_api):
+        """Extended degraded: every look-up answers 503. That says nothing of the order, which may be live: it stays
+        tracked (no failure event, no "not found" count) for the status polling to ask again."""
+        exchange = self._exchange()
+        failures = self._track(exchange)
+        path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B9")
+        look_ups = regex(web_utils.private_rest_url(path))
+        mock_api.get(look_ups, status=503, body=error(503, "unavailable"), repeat=True)
+        with patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.0, 0.0, 0.0, 0.0)):
+            exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                       Decimal("10000"), asyncio.TimeoutError())
+            for _ in range(50):
+                if sum(len(calls) for key, calls in mock_api.requests.items() if look_ups.match(str(key[1]))) >= 4:
+                    break
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        self.assertEqual([], failures.event_log)
+        self.assertIn("HBOT-B9", exchange.in_flight_orders)
+        self.assertNotIn("HBOT-B9", exchange._order_tracker._order_not_found_records)
+
+    @aioresponses()
+    async def test_an_unreadable_answer_to_the_order_post_is_looked_up_not_failed(self, mock_api):
+        """A 200 whose body is not Extended's envelope (truncated, a proxy's page) is no refusal: the order may exist.
+        Found by its external id, it stays open."""
+        exchange = self._exchange()
+        failures = self._track(exchange)
+        path = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH_URL.format(external_id="HBOT-B9")
+        mock_api.get(regex(web_utils.private_rest_url(path)), body=ok([self.accepted_order()]), repeat=True)
+        unreadable = messages.MalformedMessageError("order answer is not the documented envelope")
+        with patch.object(derivative_module, "UNANSWERED_ORDER_LOOKUP_DELAYS", (0.0, 0.0, 0.0, 0.0)):
+            exchange._on_order_failure("HBOT-B9", PAIR, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
+                                       Decimal("10000"), unreadable)
+            order = exchange.in_flight_orders["HBOT-B9"]
+            for _ in range(50):
+                if order.exchange_order_id is not None:
+                    break
+                await asyncio.sleep(0.01)
+        self.assertEqual([], failures.event_log)
+        self.assertEqual("1791389621914243072", order.exchange_order_id)
+
+    @staticmethod
+    def accepted_order():
+        return {"id": 1791389621914243072, "accountId": 3017, "externalId": "HBOT-B9", "market": PAIR,
+                "type": "LIMIT", "side": "BUY", "status": "NEW", "price": "10000", "averagePrice": "0",
+                "qty": "1", "filledQty": "0", "payedFee": "0", "reduceOnly": False, "postOnly": False,
+                "createdTime": 1715885888571, "updatedTime": 1715885888571, "expireTime": 1716885888571}
+
     async def test_a_documented_refusal_on_the_order_post_fails_at_once_without_look_up(self):
         exchange = self._exchange()
         failures = self._track(exchange)
