@@ -390,6 +390,7 @@ class StreamMessage:
     ts: Optional[int]
     is_snapshot: bool
     items: Tuple[Any, ...]
+    skipped: Tuple[str, ...] = ()  # why some items could not be read (they are left out of ``items``)
 
 
 _STREAM_PAYLOADS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
@@ -399,20 +400,29 @@ _STREAM_PAYLOADS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
 }
 
 
-def _stream_items(message_type: str, data: Mapping[str, Any]) -> Tuple[Any, ...]:
+def _stream_items(message_type: str, data: Mapping[str, Any]) -> Tuple[Tuple[Any, ...], Tuple[str, ...]]:
+    """The message's parsed items, and why those that could not be parsed were left out: one item of an unknown
+    shape (say, an order type this connector does not place) does not cost the others."""
     if message_type == FUNDING:
-        return ()
+        return (), ()
     if message_type == BALANCE:
-        return (parse_balance(_field(data, "balance")),)
+        return (parse_balance(_field(data, "balance")),), ()
     key, parser = _STREAM_PAYLOADS[message_type]
     items = data.get(key) or []
     if not isinstance(items, list):
         raise MalformedMessageError(f"field {key!r} is not a list")
-    return tuple(parser(item) for item in items)
+    parsed, skipped = [], []
+    for item in items:
+        try:
+            parsed.append(parser(item))
+        except MalformedMessageError as error:
+            skipped.append(str(error))
+    return tuple(parsed), tuple(skipped)
 
 
 def parse_stream_message(raw: Any) -> StreamMessage:
-    """Parse an account stream message; unknown types and malformed payloads raise MalformedMessageError."""
+    """Parse an account stream message; unknown types and malformed payloads raise MalformedMessageError (a
+    malformed item of a list is left out and named in ``skipped``)."""
     raw = _mapping(raw, "account stream message")
     message_type = str(raw.get("type", ""))
     if message_type == RECONCILE:
@@ -421,12 +431,15 @@ def parse_stream_message(raw: Any) -> StreamMessage:
         raise MalformedMessageError(f"unknown account message type {message_type!r}")
     data = _mapping(raw.get("data"), f"{message_type} data")
     seq = raw.get("seq")
+    items, skipped = _stream_items(message_type, data)
     return StreamMessage(
         type=message_type,
         seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
         ts=raw.get("ts") if isinstance(raw.get("ts"), int) else None,
-        is_snapshot=bool(data.get("isSnapshot", False)),
-        items=_stream_items(message_type, data),
+        # a snapshot with a hole is applied as updates: what it lacks may be what could not be read, not gone
+        is_snapshot=bool(data.get("isSnapshot", False)) and not skipped,
+        items=items,
+        skipped=skipped,
     )
 
 

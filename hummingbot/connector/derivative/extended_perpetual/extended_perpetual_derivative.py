@@ -912,9 +912,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._funding_poll_due = self.current_timestamp + FUNDING_PAYMENT_POLL_DELAY
 
     async def _update_all_funding_payments(self, fire_event_on_new: bool):
-        """One funding-history request for all pairs, then one event per pair with a new payment."""
+        """One funding-history request for all pairs, then one event per new payment, oldest first (a poll that
+        failed, or a stream that was down, may leave several payments of a pair to report)."""
         try:
-            latest = await self._latest_funding_payments()
+            payments = await self._funding_payments_since_last_read()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -922,26 +923,31 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                                   app_warning_msg="Could not fetch Extended funding payments.")
             return
         for pair in self._trading_pairs:
-            timestamp, rate, amount = latest.get(pair, (0, Decimal("-1"), Decimal("-1")))
-            self._emit_funding_payment_event(pair, timestamp, rate, amount, fire_event_on_new)
+            history = payments.get(pair) or [(0, Decimal("-1"), Decimal("-1"))]
+            for timestamp, rate, amount in history if fire_event_on_new else history[-1:]:
+                self._emit_funding_payment_event(pair, timestamp, rate, amount, fire_event_on_new)
 
-    async def _latest_funding_payments(self) -> Dict[str, Tuple[float, Decimal, Decimal]]:
+    async def _funding_payments_since_last_read(self) -> Dict[str, List[Tuple[float, Decimal, Decimal]]]:
+        """Per pair, ``(time in seconds, rate, amount)`` of the payments since the newest one read before (the
+        last day at first), oldest first."""
         now_ms = int(self._time() * 1000)
         from_ms = self._funding_from_ms or now_ms - FUNDING_LOOKBACK_MS
         params = self._market_params(self._trading_pairs) + [("fromTime", str(from_ms))]
         data = await self._private_get(CONSTANTS.FUNDING_PAYMENTS_PATH_URL, params=params)
-        latest: Dict[str, messages.FundingPayment] = {}
+        by_pair: Dict[str, List[messages.FundingPayment]] = {}
         for payment in messages.parse_list(data, messages.parse_funding_payment):
             pair = self._pair_for(payment.market)
-            if pair is not None and (pair not in latest or payment.paid_time_ms > latest[pair].paid_time_ms):
-                latest[pair] = payment
-        if latest:
-            self._funding_from_ms = max(payment.paid_time_ms for payment in latest.values())
-        return {pair: (p.paid_time_ms * 1e-3, p.funding_rate, p.amount) for pair, p in latest.items()}
+            if pair is not None:
+                by_pair.setdefault(pair, []).append(payment)
+        if by_pair:
+            self._funding_from_ms = max(p.paid_time_ms for payments in by_pair.values() for p in payments)
+        return {pair: [(p.paid_time_ms * 1e-3, p.funding_rate, p.amount)
+                       for p in sorted(payments, key=lambda payment: payment.paid_time_ms)]
+                for pair, payments in by_pair.items()}
 
     async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
-        latest = await self._latest_funding_payments()
-        return latest.get(trading_pair, (0, Decimal("-1"), Decimal("-1")))
+        payments = await self._funding_payments_since_last_read()
+        return (payments.get(trading_pair) or [(0, Decimal("-1"), Decimal("-1"))])[-1]
 
     # ------------------------------------------------------------------------------------------ account stream
     async def _user_stream_event_listener(self):
@@ -966,6 +972,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             messages.RECONCILE: self._process_reconcile_message,
         }[message.type]
         handler(message)
+        if message.skipped:
+            self.logger().warning(f"Extended account stream {message.type} message: {len(message.skipped)} item(s) "
+                                  f"could not be read and were skipped ({'; '.join(message.skipped)}); reconciling "
+                                  f"over REST.")
+            self._start_reconciliation()
 
     def _process_order_message(self, message: messages.StreamMessage):
         snapshot_of = set(self._open_orders_by_market) if message.is_snapshot else None
@@ -1004,12 +1015,15 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     def _process_reconcile_message(self, message: messages.StreamMessage):
         self.logger().info("Account stream re-connected: reconciling orders, trades, positions, balance and funding "
                            "payments over REST.")
-        if self._reconcile_task is not None and not self._reconcile_task.done():
-            self._reconcile_task.cancel()  # superseded: the new connection needs a reconciliation of its own
-        self._reconcile_task = safe_ensure_future(self._reconcile_account())
+        self._start_reconciliation()
         # A funding paid during the interruption was announced on streams that were down too: read the payments
         # (one request) rather than wait for the hourly poll.
         self._on_funding_applied()
+
+    def _start_reconciliation(self):
+        if self._reconcile_task is not None and not self._reconcile_task.done():
+            self._reconcile_task.cancel()  # superseded: what it read may predate what made this one necessary
+        self._reconcile_task = safe_ensure_future(self._reconcile_account())
 
     async def _reconcile_account(self):
         """Orders and trades, positions and balance over REST; the parts that fail are retried after growing pauses

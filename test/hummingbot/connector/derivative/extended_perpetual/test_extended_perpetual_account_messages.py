@@ -152,6 +152,19 @@ class AccountMessagesTests(unittest.TestCase):
         with self.assertRaisesRegex(messages.MalformedMessageError, "'price' is not a number"):
             messages.parse_trade(dict(DOC_REST_TRADES["data"][0], price="abc"))
 
+    def test_a_malformed_item_is_left_out_and_named_the_others_kept(self):
+        good = DOC_STREAM_ORDER["data"]["orders"][0]
+        bad = {key: value for key, value in good.items() if key != "qty"}
+        message = messages.parse_stream_message(
+            {"type": "ORDER", "seq": 4, "data": {"isSnapshot": True, "orders": [bad, good]}})
+        self.assertEqual([good["externalId"]], [order.external_id for order in message.items])
+        self.assertEqual(1, len(message.skipped))
+        self.assertIn("'qty'", message.skipped[0])
+        self.assertFalse(message.is_snapshot)  # a snapshot with a hole is applied as updates
+        whole = messages.parse_stream_message(
+            {"type": "ORDER", "seq": 5, "data": {"isSnapshot": True, "orders": [good]}})
+        self.assertEqual(((), True), (whole.skipped, whole.is_snapshot))
+
     def test_errors_carry_the_documented_meaning(self):
         error = messages.error_from_response(400, {"status": "ERROR", "error": {"code": 1140, "message": "cost"}})
         self.assertEqual("Extended error 1140 (OrderCostExceedsBalance: not enough available balance): cost "

@@ -980,6 +980,26 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
                                 if "funding" in str(key)))[0].kwargs["params"])
         self.assertIn("fromTime", params)
 
+    @aioresponses()
+    async def test_every_funding_payment_since_the_last_read_is_reported_oldest_first(self, mock_api):
+        """A poll that failed (or streams that were down) leaves three hourly payments to report: each one gets
+        its event, in time order; the one reported before is not reported again."""
+        hour_ms = 3_600_000
+
+        def payment(hour: int, fee: str) -> Dict[str, Any]:
+            return {"id": hour, "accountId": 1, "market": "BTC-USD", "positionId": 1, "side": "SHORT", "size": "0.1",
+                    "value": "4000", "markPrice": "40000", "fundingFee": fee, "fundingRate": "0.0001",
+                    "paidTime": hour * hour_ms}
+        funding_url = regex(web_utils.private_rest_url(CONSTANTS.FUNDING_PAYMENTS_PATH_URL))
+        payments = EventLogger()
+        self.exchange.add_listener(MarketEvent.FundingPaymentCompleted, payments)
+        mock_api.get(funding_url, body=ok([payment(100, "-1")]))
+        await self.exchange._update_all_funding_payments(fire_event_on_new=False)  # start-up: the last one, no event
+        mock_api.get(funding_url, body=ok([payment(102, "-3"), payment(100, "-1"), payment(101, "-2")]))
+        await self.exchange._update_all_funding_payments(fire_event_on_new=True)
+        self.assertEqual([(101 * 3600.0, Decimal("2")), (102 * 3600.0, Decimal("3"))],
+                         [(event.timestamp, event.amount) for event in payments.event_log])
+
     def test_funding_payment_direction_follows_side_and_rate(self):
         item = {"id": 1, "market": "BTC-USD", "side": "LONG", "fundingFee": "2.5", "fundingRate": "0.0001",
                 "paidTime": 1723147241346}
@@ -1120,11 +1140,30 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
 
     async def test_unknown_and_malformed_messages_are_logged_and_the_listener_lives_on(self):
         order = self.track()
-        await self.feed({"type": "NEWS", "data": {}}, {"type": "ORDER", "data": {"orders": [{"id": 1}]}},
-                        self.trade_msg(self.trade(order, "0.2")))
+        with patch.object(self.exchange, "_reconcile_account", new=AsyncMock()) as reconcile:
+            await self.feed({"type": "NEWS", "data": {}}, {"type": "ORDER", "data": {"orders": [{"id": 1}]}},
+                            {"type": "BALANCE", "data": {"balance": "?"}}, self.trade_msg(self.trade(order, "0.2")))
         self.assertEqual(2, sum(r.getMessage() == "Unexpected error in user stream listener loop."
-                                for r in self.log_records))
+                                for r in self.log_records))  # the unknown type, the unreadable balance
+        self.assertTrue(self.logged("WARNING", "1 item(s) could not be read and were skipped"))
+        self.assertEqual(1, reconcile.await_count)  # what the unreadable order said is read over REST
         self.assertEqual(Decimal("0.2"), self.fills.event_log[0].amount)
+
+    async def test_an_unreadable_item_does_not_cost_the_other_items_of_its_message(self):
+        """An ORDER snapshot holding an order this connector cannot read (a UI TP/SL without qty) and ours, now open:
+        ours is applied, the other skipped and reconciled over REST; the snapshot is not taken as the whole truth
+        (what it lacks may be what could not be read)."""
+        order = self.track(client_id="HBOT-B1", exchange_id="1001")
+        message = self.order_msg(order, "NEW", snapshot=True)
+        message["data"]["orders"].insert(0, {"id": 9, "externalId": "ui-tpsl", "market": "BTC-USD", "type": "TPSL",
+                                             "side": "SELL", "status": "UNTRIGGERED"})
+        self.exchange._open_orders_by_market["ETH-USD"] = {"4242"}
+        with patch.object(self.exchange, "_reconcile_account", new=AsyncMock()) as reconcile:
+            await self.feed(message)
+        self.assertEqual(OrderState.OPEN, order.current_state)
+        self.assertTrue(self.logged("WARNING", "missing field 'qty'"))
+        self.assertEqual(1, reconcile.await_count)
+        self.assertEqual({"4242"}, self.exchange._open_orders_by_market["ETH-USD"])  # not wiped as by a snapshot
 
     # ------------------------------------------------------------------------------------------ secrets
     def test_no_secret_in_repr_or_logs(self):
