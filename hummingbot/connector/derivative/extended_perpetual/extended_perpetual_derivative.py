@@ -138,6 +138,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             extended_perpetual_market_order_slippage, f"{domain}_{utils.SLIPPAGE_SUFFIX}")
         self._market_specs: Dict[str, MarketSpec] = {}
         self._symbol_map: Optional[Any] = None
+        self._pairs_of_all_markets: Dict[str, str] = {}
         self._fee_rates: Dict[str, messages.MarketFees] = {}
         self._open_orders_by_market: Dict[str, Set[str]] = {}
         self._nonce_rng = random.SystemRandom()
@@ -353,7 +354,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     # ------------------------------------------------------------------------------------------ markets
     def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Any):
-        self._set_trading_pair_symbol_map(markets.symbol_map_from_markets(markets.parse_markets(exchange_info)))
+        all_markets = markets.parse_markets(exchange_info)
+        # every market, tradable or not: a position or order in a market that stopped trading is still ours
+        self._pairs_of_all_markets = {market.name: market.trading_pair for market in all_markets}
+        self._set_trading_pair_symbol_map(markets.symbol_map_from_markets(all_markets))
 
     async def _trading_rules_polling_loop(self):
         """As the base class (every TRADING_RULES_INTERVAL), with failures retried after a growing pause."""
@@ -438,7 +442,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return self._symbol_map.inverse.get(trading_pair) if self._symbol_map else None
 
     def _pair_for(self, symbol: str) -> Optional[str]:
-        return self._symbol_map.get(symbol) if self._symbol_map else None
+        """The pair of a market name, the market tradable or not (a DISABLED market's position stays reported)."""
+        pair = self._symbol_map.get(symbol) if self._symbol_map else None
+        return pair if pair is not None else self._pairs_of_all_markets.get(symbol)
 
     def _set_trading_pair_symbol_map(self, trading_pair_and_symbol_map: Optional[Any]):
         """Kept here too, for the synchronous lookups of the stream handlers."""

@@ -980,6 +980,23 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
                                 if "funding" in str(key)))[0].kwargs["params"])
         self.assertIn("fromTime", params)
 
+    async def test_a_position_in_a_market_that_stopped_trading_stays_reported(self):
+        """ETH-USD becomes DISABLED: it leaves the tradable pairs, but the account's ETH position is still there and
+        still shown (a snapshot does not drop it as unknown)."""
+        self.exchange._initialize_trading_pair_symbols_from_exchange_info(
+            {"status": "OK", "data": [market_item(), market_item("ETH-USD", "ETH", status="DISABLED")]})
+        self.assertEqual({"BTC-USD"}, set(self.exchange._symbol_map.values()))
+
+        def position(market: str) -> Dict[str, Any]:
+            return {"id": 1, "accountId": 1, "market": market, "side": "LONG", "leverage": "5", "size": "2",
+                    "value": "6000", "openPrice": "3000", "markPrice": "3000", "margin": "1200",
+                    "unrealisedPnl": "0", "realisedPnl": "0", "createdTime": 1701563440000, "updatedTime": 1701563440}
+        self.exchange._apply_positions([messages.parse_position(position("ETH-USD")),
+                                        messages.parse_position(position("BTC-USD"))], is_snapshot=True)
+        self.exchange._apply_positions([messages.parse_position(position("ETH-USD"))], is_snapshot=True)
+        self.assertEqual(["ETH-USD"], [p.trading_pair for p in self.exchange.account_positions.values()])
+        self.assertEqual(Decimal("2"), next(iter(self.exchange.account_positions.values())).amount)
+
     @aioresponses()
     async def test_every_funding_payment_since_the_last_read_is_reported_oldest_first(self, mock_api):
         """A poll that failed (or streams that were down) leaves three hourly payments to report: each one gets
