@@ -105,6 +105,13 @@ def response_data(body: Any) -> Any:
     return body["data"]
 
 
+def response_cursor(body: Any) -> Optional[int]:
+    """The ``pagination.cursor`` of a REST envelope (the id after which the next page starts), if any."""
+    pagination = body.get("pagination") if isinstance(body, Mapping) else None
+    cursor = pagination.get("cursor") if isinstance(pagination, Mapping) else None
+    return cursor if isinstance(cursor, int) and not isinstance(cursor, bool) and cursor > 0 else None
+
+
 # ---------------------------------------------------------------------------------------------------- fields
 def _field(item: Mapping[str, Any], name: str) -> Any:
     try:

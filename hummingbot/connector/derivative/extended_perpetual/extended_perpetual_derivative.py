@@ -53,6 +53,7 @@ _ACTIVE = CONSTANTS.MARKET_STATUS_ACTIVE
 _LIMIT_WIRE = (CONSTANTS.ORDER_TYPE_LIMIT, CONSTANTS.TIME_IN_FORCE_GTT)
 _MARKET_WIRE = (CONSTANTS.ORDER_TYPE_MARKET, CONSTANTS.TIME_IN_FORCE_IOC)
 TRADES_REQUEST_LIMIT = 200
+TRADES_MAX_PAGES = 10  # trades read back at most (x TRADES_REQUEST_LIMIT) when recovering fills
 FUNDING_LOOKBACK_MS = 24 * 60 * 60 * 1000
 FUNDING_PAYMENT_POLL_DELAY = 5.0  # seconds after a funding, for the payment to be booked before it is read
 RATE_LIMIT_BACKOFF_INITIAL = 1.0
@@ -860,7 +861,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if not orders:
             return True
         try:
-            trades = await self._recent_trades(sorted({order.trading_pair for order in orders}))
+            trades = await self._recent_trades(sorted({order.trading_pair for order in orders}),
+                                               since_s=min(order.creation_timestamp for order in orders))
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -873,10 +875,23 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                     self._order_tracker.process_trade_update(self._trade_update(trade, order))
         return True
 
-    async def _recent_trades(self, trading_pairs: List[str]) -> List[messages.AccountTrade]:
+    async def _recent_trades(self, trading_pairs: List[str], since_s: float) -> List[messages.AccountTrade]:
+        """The account's trades in the pairs, newest first, page after page (``cursor``) until one reaches back
+        before ``since_s`` (the creation of the oldest order looked at: its fills cannot be older) or runs short;
+        at most TRADES_MAX_PAGES pages. A busy account (or other bots on it) may trade more than a page since."""
         params = self._market_params(trading_pairs) + [("limit", str(TRADES_REQUEST_LIMIT))]
-        data = await self._private_get(CONSTANTS.TRADES_PATH_URL, params=params)
-        return messages.parse_list(data, messages.parse_trade)
+        trades: List[messages.AccountTrade] = []
+        cursor = None
+        for _ in range(TRADES_MAX_PAGES):
+            page_params = params if cursor is None else params + [("cursor", str(cursor))]
+            body = await self._api_get(path_url=CONSTANTS.TRADES_PATH_URL, params=page_params, is_auth_required=True)
+            page = messages.parse_list(messages.response_data(body), messages.parse_trade)
+            trades.extend(page)
+            cursor = messages.response_cursor(body)
+            if len(page) < TRADES_REQUEST_LIMIT or cursor is None \
+                    or min(trade.created_time_ms for trade in page) < since_s * 1000:
+                break
+        return trades
 
     @staticmethod
     def _trade_belongs_to(trade: messages.AccountTrade, order: InFlightOrder) -> bool:
@@ -885,7 +900,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return order.exchange_order_id is not None and trade.order_id == order.exchange_order_id
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
-        trades = await self._recent_trades([order.trading_pair])
+        trades = await self._recent_trades([order.trading_pair], since_s=order.creation_timestamp)
         return [self._trade_update(trade, order) for trade in trades if self._trade_belongs_to(trade, order)]
 
     def _trade_update(self, trade: messages.AccountTrade, order: InFlightOrder) -> TradeUpdate:

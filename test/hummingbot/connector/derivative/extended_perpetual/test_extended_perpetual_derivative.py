@@ -24,6 +24,7 @@ from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_signer as signer,
     extended_perpetual_web_utils as web_utils,
 )
+from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_derivative as derivative_module
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (
     ExtendedPerpetualDerivative,
 )
@@ -946,6 +947,27 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         return {"collateralName": "USD", "balance": "10", "equity": "10", "availableForTrade": "10",
                 "availableForWithdrawal": "10", "unrealisedPnl": "0", "initialMargin": "0", "marginRatio": "0",
                 "exposure": "0", "leverage": "0", "updatedTime": 1}
+
+    @aioresponses()
+    async def test_fill_recovery_pages_back_to_the_order_creation(self, mock_api):
+        """A busy account: a full page of other trades since the order; its fill is on the next page (cursor).
+        Paging stops at the page reaching back before the order's creation."""
+        order = self.track()
+        url = regex(web_utils.private_rest_url(CONSTANTS.TRADES_PATH_URL))
+        others = [dict(self.trade(None, "0.01", trade_id=10_000 - k, order_id=5), createdTime=ORDER_TS_MS + 60_000)
+                  for k in range(derivative_module.TRADES_REQUEST_LIMIT)]
+        mock_api.get(url, body=json.dumps({"status": "OK", "data": others,
+                                           "pagination": {"cursor": others[-1]["id"], "count": len(others)}}))
+        created_ms = int(order.creation_timestamp * 1000)
+        older = dict(self.trade(None, "0.01", trade_id=3, order_id=6), createdTime=created_ms - 3_600_000)
+        page = [self.trade(order, "0.4")] + [older] * (derivative_module.TRADES_REQUEST_LIMIT - 1)
+        mock_api.get(url, body=json.dumps({"status": "OK", "data": page, "pagination": {"cursor": 3, "count": 200}}))
+        mock_api.get(url, body=ok([]))  # never reached
+        await self.exchange._update_orders_fills([order])
+        self.assertEqual(Decimal("0.4"), order.executed_amount_base)
+        requests = [call for key, calls in mock_api.requests.items() for call in calls if "trades" in str(key[1])]
+        self.assertEqual(2, len(requests))
+        self.assertIn(("cursor", str(others[-1]["id"])), requests[1].kwargs["params"])
 
     @aioresponses()
     async def test_fill_seen_on_stream_and_over_rest_is_counted_once(self, mock_api):
