@@ -180,9 +180,11 @@ class SigningMarket:
                 min_order_size_change=_api_decimal(trading["minOrderSizeChange"], "minOrderSizeChange"),
                 min_price_change=_api_decimal(trading["minPriceChange"], "minPriceChange"),
                 max_position_value=None if max_value is None else _api_decimal(max_value, "maxPositionValue"),
-                max_limit_order_value=None if max_limit is None else _api_decimal(max_limit, "maxLimitOrderValue"),
+                # 0 is a real limit (that order type switched off), not a malformed market
+                max_limit_order_value=(None if max_limit is None
+                                       else _api_decimal(max_limit, "maxLimitOrderValue", allow_zero=True)),
                 max_market_order_value=(None if max_market is None
-                                        else _api_decimal(max_market, "maxMarketOrderValue")),
+                                        else _api_decimal(max_market, "maxMarketOrderValue", allow_zero=True)),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"market item is missing or has a malformed field: {e}") from None

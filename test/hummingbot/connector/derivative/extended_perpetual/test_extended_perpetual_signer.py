@@ -529,6 +529,16 @@ def test_from_api_reads_the_maximum_order_values():
     assert SigningMarket.from_api(MARKET_JSON).max_limit_order_value is None
 
 
+def test_a_zero_maximum_order_value_keeps_the_market_and_refuses_that_order_type(account):
+    no_market_orders = SigningMarket.from_api(dict(MARKET_JSON, tradingConfig=dict(
+        MARKET_JSON["tradingConfig"], maxLimitOrderValue="5000000", maxMarketOrderValue="0")))
+    kwargs = _limit_kwargs(time_in_force="GTT", post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
+    assert OrderSigner(account, SN_MAIN, no_market_orders).order_body(*_order_signer_args(kwargs))["type"] == "LIMIT"
+    kwargs.update(order_type="MARKET", time_in_force="IOC")
+    with pytest.raises(ValueError, match="maximum order value 0"):
+        OrderSigner(account, SN_MAIN, no_market_orders).order_body(*_order_signer_args(kwargs))
+
+
 ORDER_SIGNER_BAD_ORDERS = [pytest.param(o, m, id=n) for n, o, m in BAD_ORDERS
                            if not {"cancel_id", "trigger", "take_profit", "stop_loss", "tp_sl_type"} & set(o)]
 
