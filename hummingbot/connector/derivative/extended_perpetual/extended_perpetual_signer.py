@@ -334,8 +334,14 @@ def _max_order_value(market: SigningMarket, order_type: str) -> Optional[Decimal
 def _check_order_value(market: SigningMarket, order_type: str, qty: Decimal, price: Decimal) -> None:
     """qty x price within the market's maximum LIMIT / MARKET order value (when the market states one)."""
     max_value = _max_order_value(market, order_type)
-    if max_value is not None and qty * price > max_value:
-        raise ValueError(f"Order value {qty * price} exceeds the {market.name} maximum order value {max_value}.")
+    if max_value is None:
+        return
+    try:  # exact: the caller's decimal context (28 digits by default) could round a value down to the limit
+        value = _EXACT.multiply(qty, price)
+    except ArithmeticError:
+        raise ValueError("qty or price has too many digits to compute the order value exactly") from None
+    if value > max_value:
+        raise ValueError(f"Order value {value} exceeds the {market.name} maximum order value {max_value}.")
 
 
 def _check_expiry(domain: SigningDomain, expiry_ms: int, now_ms: int) -> None:
@@ -523,22 +529,7 @@ def _decimal_places(value: Decimal) -> int:
     return max(0, -value.normalize(_EXACT).as_tuple().exponent)
 
 
-def _scaled_units(text: str, places: int) -> int:
-    """``text`` x 10^places as an int, for the plain decimal text of a number (``str`` of a Decimal without an
-    exponent). Raises ValueError when the text is not such a number or needs more places (a non-zero digit
-    beyond them)."""
-    whole, _, fraction = text.partition(".")
-    extra = len(fraction) - places
-    if extra <= 0:
-        return int(whole + fraction) * _POW10[-extra]
-    units, rest = divmod(int(whole + fraction), _POW10[extra])
-    if rest:
-        raise ValueError("more decimal places than the grid")
-    return units
-
-
-new_tuple = tuple.__new__
-_POW10 = tuple(10 ** k for k in range(64))  # more places than this: off the fast path (IndexError)
+_POW10 = tuple(10 ** k for k in range(64))  # a text with more decimal places: off the fast path (IndexError)
 
 
 class OrderSigner:
@@ -555,7 +546,7 @@ class OrderSigner:
     tests compare both paths on random orders.
     """
 
-    __slots__ = ("account", "domain", "market", "_max_expiry_ms", "_qty_places", "_price_places",
+    __slots__ = ("account", "domain", "market", "_max_expiry_ms", "_qty_scale", "_price_scale",
                  "_step_units", "_min_units", "_tick_units", "_synthetic_num", "_synthetic_den",
                  "_collateral_num", "_collateral_den", "_max_value_units", "_last_fee_rate", "_last_fee_terms")
 
@@ -564,16 +555,16 @@ class OrderSigner:
         self._max_expiry_ms = domain.max_expiry_ms
         qty_places = max(_decimal_places(market.min_order_size_change), _decimal_places(market.min_order_size))
         price_places = _decimal_places(market.min_price_change)
-        self._qty_places, self._price_places = qty_places, price_places
+        self._qty_scale, self._price_scale = 10 ** qty_places, 10 ** price_places
         self._step_units = int(market.min_order_size_change.scaleb(qty_places, _EXACT))
         self._min_units = int(market.min_order_size.scaleb(qty_places, _EXACT))
         self._tick_units = int(market.min_price_change.scaleb(price_places, _EXACT))
         # amount = units x resolution / 10^places, the resolution as an exact ratio
         synthetic_num, synthetic_den = market.synthetic_resolution.as_integer_ratio()
         collateral_num, collateral_den = market.collateral_resolution.as_integer_ratio()
-        self._synthetic_num, self._synthetic_den = synthetic_num, synthetic_den * _POW10[qty_places]
+        self._synthetic_num, self._synthetic_den = synthetic_num, synthetic_den * 10 ** qty_places
         self._collateral_num = collateral_num
-        self._collateral_den = collateral_den * _POW10[qty_places + price_places]
+        self._collateral_den = collateral_den * 10 ** (qty_places + price_places)
         # the largest qty x price, in units of 10^-(qty_places + price_places), per order type (None: no limit)
         self._max_value_units = {
             order_type: None if max_value is None else int(max_value.scaleb(qty_places + price_places, _EXACT)
@@ -631,17 +622,20 @@ class OrderSigner:
         return terms
 
     def _amounts(self, is_buy: bool, qty_text: str, price_text: str, fee_num: int, fee_den: int,
-                 max_value_units: Optional[int]) -> Optional[SettlementAmounts]:
+                 max_value_units: Optional[int]) -> Optional[Tuple[int, int, int]]:
         """The SDK's amounts in exact integers, or None for anything off this path (checked again, field by
         field, by ``build_order_body``): text that is not a plain decimal, qty off the step or below the
         minimum, price off the tick, an order value above the maximum, amounts beyond i64."""
-        try:
-            qty_units = _scaled_units(qty_text, self._qty_places)
-            price_units = _scaled_units(price_text, self._price_places)
+        qty_whole, _, qty_fraction = qty_text.partition(".")
+        price_whole, _, price_fraction = price_text.partition(".")
+        try:  # units = text x 10^places, exact only when no digit lies beyond the places (rest 0)
+            qty_units, qty_rest = divmod(int(qty_whole + qty_fraction) * self._qty_scale, _POW10[len(qty_fraction)])
+            price_units, price_rest = divmod(int(price_whole + price_fraction) * self._price_scale,
+                                             _POW10[len(price_fraction)])
         except (ValueError, IndexError):  # NaN, Infinity, exponent notation, too many decimal places
             return None
-        if (qty_units < self._min_units or qty_units <= 0 or qty_units % self._step_units or price_units <= 0
-                or price_units % self._tick_units):
+        if (qty_rest or price_rest or qty_units < self._min_units or qty_units <= 0 or qty_units % self._step_units
+                or price_units <= 0 or price_units % self._tick_units):
             return None
         value_units = qty_units * price_units
         if max_value_units is not None and value_units > max_value_units:
@@ -657,7 +651,7 @@ class OrderSigner:
         if synthetic > I64_MAX or -synthetic > I64_MAX or collateral > I64_MAX or -collateral > I64_MAX \
                 or fee > I64_MAX:
             return None
-        return new_tuple(SettlementAmounts, (synthetic, collateral, fee))  # (its __new__ is Python code)
+        return synthetic, collateral, fee
 
 
 def build_order_body(account: StarkAccount, domain: SigningDomain, market: SigningMarket, *,

@@ -1,4 +1,5 @@
 import calendar
+import decimal
 import json
 import random
 import re
@@ -189,6 +190,20 @@ def _random_number(rng, grid):
     if roll < 0.23:
         return rng.choice([Decimal(0), -value, Decimal("NaN"), Decimal("Infinity"), value.scaleb(-30)])
     return value
+
+
+def test_order_signer_takes_a_market_with_a_grid_finer_than_its_fast_path(account, market):
+    """A size step and tick with 70 decimal places between them: the signer is built, and orders priced with more
+    places than its integer path holds go through the reference and come out the same."""
+    fine = replace(market, min_order_size_change=Decimal("1E-40"), min_order_size=Decimal("1E-40"),
+                   min_price_change=Decimal("1E-30"))
+    order_signer = OrderSigner(account, SN_MAIN, fine)
+    for qty, price in (("0.1", "43445.1"), ("0." + "0" * 38 + "17", "43445." + "0" * 28 + "13")):
+        kwargs = _limit_kwargs(order_type="LIMIT", qty=Decimal(qty), price=Decimal(price), time_in_force="GTT",
+                               post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
+        body = order_signer.order_body(*_order_signer_args(kwargs))
+        assert body == build_order_body(account, SN_MAIN, fine, **kwargs)
+        assert (body["qty"], body["price"]) == (qty, price)
 
 
 def test_order_signer_equals_build_order_body_on_random_orders(account):
@@ -520,6 +535,18 @@ def test_order_value_above_the_market_maximum_is_refused_before_signing(order_ty
     with pytest.raises(ValueError, match=re.escape(message)):
         OrderSigner(account, SN_MAIN, limited).order_body(*_order_signer_args(kwargs))
     assert calls == []
+
+
+def test_order_value_check_is_exact_whatever_the_callers_decimal_context(account, market):
+    """4344.51 > 4344.5 although a 5-digit context rounds the product down to the maximum."""
+    limited = replace(market, max_limit_order_value=Decimal("4344.5"))
+    kwargs = _limit_kwargs(order_type="LIMIT", qty=Decimal("0.1"), price=Decimal("43445.1"), time_in_force="GTT",
+                           post_only=False, reduce_only=False, self_trade_protection="ACCOUNT")
+    with decimal.localcontext(prec=5):
+        with pytest.raises(ValueError, match=re.escape("Order value 4344.51 exceeds the BTC-USD maximum")):
+            build_order_body(account, SN_MAIN, limited, **kwargs)
+        with pytest.raises(ValueError, match=re.escape("Order value 4344.51 exceeds the BTC-USD maximum")):
+            OrderSigner(account, SN_MAIN, limited).order_body(*_order_signer_args(kwargs))
 
 
 def test_from_api_reads_the_maximum_order_values():
