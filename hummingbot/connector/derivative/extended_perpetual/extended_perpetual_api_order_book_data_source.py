@@ -27,7 +27,10 @@ REST budget: last traded prices (asked by Hummingbot's order book tracker every 
 trade for 3 minutes) are answered from the streams -- the pair's last public trade, else its mark price -- and only
 pairs with neither use ``/info/markets``, through one cache shared by all pairs (``LAST_PRICE_CACHE_SECONDS``).
 Funding info at start-up comes from the ``marketStats`` of one ``/info/markets`` shared by the per-pair calls made
-within ``FUNDING_INFO_SHARE_SECONDS`` (``/info/markets/{m}/stats`` only for a market without statistics).
+within ``FUNDING_INFO_SHARE_SECONDS`` (``/info/markets/{m}/stats`` only for a market without statistics). Then mark
+price, index price and next funding time follow the streams; the current (predicted) funding rate, which no stream
+carries (``/funding`` brings the applied rate: history), is read again from one ``/info/markets`` every
+``FUNDING_RATE_REFRESH_SECONDS`` for all the streamed pairs.
 """
 import asyncio
 import itertools
@@ -127,6 +130,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     HEARTBEAT_INTERVAL: float = CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL
     LAST_PRICE_CACHE_SECONDS: float = 300.0  # /info/markets answer shared by the pairs the streams cannot price
     FUNDING_INFO_SHARE_SECONDS: float = 10.0  # /info/markets answer shared by the per-pair get_funding_info calls
+    FUNDING_RATE_REFRESH_SECONDS: float = 60.0  # the current funding rate, recalculated by Extended every minute
     UNPRICED_PAIR_PAUSE: float = 1.0  # paces callers asking again at once for pairs no source can price
 
     def __init__(
@@ -249,6 +253,37 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             next_funding_utc_timestamp=stats.next_funding_timestamp,
             rate=stats.funding_rate,
         )
+
+    async def listen_for_funding_info(self, output: asyncio.Queue):
+        """Hummingbot's listener of the funding-info streams and, beside it, the refresh of the current funding rate
+        (the two end together)."""
+        refresher = asyncio.ensure_future(self._refresh_funding_rates(output))
+        try:
+            await super().listen_for_funding_info(output)
+        finally:
+            refresher.cancel()
+
+    async def _refresh_funding_rates(self, output: asyncio.Queue):
+        """Every ``FUNDING_RATE_REFRESH_SECONDS``, the current funding rate of each streamed pair from one
+        ``/info/markets``; a failed request is logged and tried again at the next period."""
+        while True:
+            await self._sleep(self.FUNDING_RATE_REFRESH_SECONDS)
+            try:
+                by_name = await self._markets_by_name(self.FUNDING_INFO_SHARE_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.logger().warning(f"The Extended funding rates could not be refreshed ({error!r}); trying again "
+                                      f"in {self.FUNDING_RATE_REFRESH_SECONDS:g} s.")
+                continue
+            for update in self._funding_rate_updates(by_name):
+                output.put_nowait(update)
+
+    def _funding_rate_updates(self, by_name: Dict[str, markets.ExtendedMarket]) -> List[FundingInfoUpdate]:
+        """The current rate of each streamed pair whose market is listed with statistics (the others: no update)."""
+        return [FundingInfoUpdate(trading_pair, rate=market.stats.funding_rate)
+                for trading_pair, symbol in list(self._symbols.items())
+                if (market := by_name.get(symbol)) is not None and market.stats is not None]
 
     async def _order_book_snapshot(self, trading_pair: str) -> OrderBookMessage:
         """The REST order book, as a SNAPSHOT message with a fresh update id."""

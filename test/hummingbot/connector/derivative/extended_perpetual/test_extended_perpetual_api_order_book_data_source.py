@@ -20,7 +20,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_o
 )
 from hummingbot.connector.test_support.network_mocking_assistant import NetworkMockingAssistant
 from hummingbot.core.data_type.common import TradeType
-from hummingbot.core.data_type.funding_info import FundingInfoUpdate
+from hummingbot.core.data_type.funding_info import FundingInfo, FundingInfoUpdate
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.web_assistant.connections.rest_connection import RESTConnection
@@ -134,6 +134,7 @@ class DataSourceTestBase(IsolatedAsyncioWrapperTestCase):
         self.data_source = ExtendedPerpetualAPIOrderBookDataSource(
             trading_pairs=list(self.trading_pairs), connector=self.connector, api_factory=api_factory)
         self.sleep_delays: List[float] = []
+        self.funding_rate_periods: asyncio.Queue = asyncio.Queue()  # one item ends one funding-rate refresh period
         self.data_source._sleep = self.record_sleep
         self.tasks: List[asyncio.Task] = []
         self.output = {name: asyncio.Queue() for name in ("diff", "trade", "funding")}
@@ -146,6 +147,9 @@ class DataSourceTestBase(IsolatedAsyncioWrapperTestCase):
         await super().asyncTearDown()
 
     async def record_sleep(self, delay: float):
+        if delay == self.data_source.FUNDING_RATE_REFRESH_SECONDS:  # a period ends when the test says so
+            await self.funding_rate_periods.get()
+            return
         self.sleep_delays.append(delay)
         await asyncio.sleep(0)
 
@@ -479,6 +483,85 @@ class TradeAndFundingStreamTests(DataSourceTestBase):
             self.assertEqual(2, (await self.next_output("trade")).trade_id)
         self.assertEqual(2, len(logs.output))
         self.assertEqual(1, len(self.streams.sockets("/publicTrades")))
+
+
+class FundingRateRefreshTests(DataSourceTestBase):
+    trading_pairs = ["BTC-USD", "ETH-USD"]
+
+    def markets_with_rates(self, btc_rate: str, eth_rate: str) -> Dict[str, Any]:
+        btc, eth = market_item("BTC-USD", "BTC"), market_item("ETH-USD", "ETH")
+        btc["marketStats"]["fundingRate"], eth["marketStats"]["fundingRate"] = btc_rate, eth_rate
+        return markets_response(btc, eth)
+
+    async def next_rates(self) -> Dict[str, FundingInfoUpdate]:
+        updates = [await self.next_output("funding") for _ in self.trading_pairs]
+        return {update.trading_pair: update for update in updates}
+
+    @aioresponses()
+    async def test_every_period_brings_the_current_rate_of_each_streamed_pair(self, http):
+        url = web_utils.rest_url("/info/markets")
+        http.get(url, payload=self.markets_with_rates("0.0001", "-0.00002"))
+        http.get(url, payload=self.markets_with_rates("0.00013", "0.00004"))
+        now = 1700000000.0
+        self.data_source._time = lambda: now
+        self.start_listening()
+        await eventually(lambda: len(self.streams.sockets("/orderbooks/ETH-USD")) == 1)
+        self.assertTrue(self.output["funding"].empty())  # nothing before the first period ends
+        self.funding_rate_periods.put_nowait(None)
+        first = await self.next_rates()
+        self.assertEqual(FundingInfoUpdate("BTC-USD", rate=Decimal("0.0001")), first["BTC-USD"])
+        self.assertEqual(FundingInfoUpdate("ETH-USD", rate=Decimal("-0.00002")), first["ETH-USD"])
+        now += self.data_source.FUNDING_RATE_REFRESH_SECONDS
+        self.funding_rate_periods.put_nowait(None)
+        second = await self.next_rates()
+        self.assertEqual((Decimal("0.00013"), Decimal("0.00004")), (second["BTC-USD"].rate, second["ETH-USD"].rate))
+        self.assertEqual(2, len(http.requests[("GET", aiohttp.client.URL(url))]))  # one request per period
+        info = FundingInfo("BTC-USD", index_price=Decimal("1"), mark_price=Decimal("2"),
+                           next_funding_utc_timestamp=3, rate=Decimal("0.0001"))
+        info.update(second["BTC-USD"])
+        self.assertEqual((Decimal("0.00013"), Decimal("2"), Decimal("1"), 3),
+                         (info.rate, info.mark_price, info.index_price, info.next_funding_utc_timestamp))
+
+    @aioresponses()
+    async def test_a_failed_refresh_is_logged_and_the_next_period_brings_the_rate(self, http):
+        url = web_utils.rest_url("/info/markets")
+        http.get(url, status=500, body="oops")
+        http.get(url, payload={"status": "OK", "data": "not a list"})
+        http.get(url, payload=self.markets_with_rates("0.0002", "0.0003"))
+        self.data_source._time = iter(range(1700000000, 1700100000, 100)).__next__  # every answer is stale
+        self.start_listening()
+        await eventually(lambda: len(self.streams.sockets("/orderbooks/ETH-USD")) == 1)
+        for _ in range(2):
+            with self.assertLogs(level="WARNING") as logs:
+                self.funding_rate_periods.put_nowait(None)
+                await eventually(lambda: self.funding_rate_periods.empty() and any(
+                    "funding rates could not be refreshed" in line for line in logs.output))
+        self.funding_rate_periods.put_nowait(None)
+        rates = await self.next_rates()
+        self.assertEqual((Decimal("0.0002"), Decimal("0.0003")), (rates["BTC-USD"].rate, rates["ETH-USD"].rate))
+
+    @aioresponses()
+    async def test_a_pair_missing_from_the_answer_or_without_statistics_gets_no_update(self, http):
+        btc = market_item("BTC-USD", "BTC")
+        del btc["marketStats"]
+        http.get(web_utils.rest_url("/info/markets"), payload=markets_response(btc))
+        self.start_listening()
+        await eventually(lambda: len(self.streams.sockets("/orderbooks/ETH-USD")) == 1)
+        self.funding_rate_periods.put_nowait(None)
+        await eventually(lambda: self.funding_rate_periods.empty() and len(http.requests) == 1)
+        self.funding_rate_periods.put_nowait(None)  # the loop lives on: it waits for the next period
+        await eventually(lambda: self.funding_rate_periods.empty())
+        self.assertTrue(self.output["funding"].empty())
+
+    async def test_cancelling_the_funding_listener_stops_the_refresh(self):
+        before = asyncio.all_tasks()
+        listener = self.start(self.data_source.listen_for_funding_info(self.output["funding"]))
+        await asyncio.sleep(0)  # the listener's first step starts the refresher
+        started = asyncio.all_tasks() - before
+        self.assertEqual(2, len(started))  # the listener and its refresher (waiting for its period)
+        listener.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+        self.assertTrue(all(task.cancelled() for task in started))
 
 
 class StreamPricesTests(DataSourceTestBase):
