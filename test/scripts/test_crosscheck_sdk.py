@@ -14,23 +14,27 @@ _spec.loader.exec_module(crosscheck_sdk)
 
 
 class CrossCheckScriptTests(unittest.TestCase):
-    def test_random_orders_are_signed_alike_by_both_paths_and_verify(self):
+    def test_random_orders_of_every_kind_are_signed_alike_by_both_paths_and_verify(self):
         rng = random.Random(5)
-        chains, sides, types = set(), set(), set()
-        for k in range(40):
+        chains, sides, types, legs = set(), set(), set(), set()
+        for k in range(80):
             if k % 10 == 0:
                 market = crosscheck_sdk.random_market(rng, k)
             case = crosscheck_sdk.random_case(rng, k, market)
-            signer_body, reference_body = crosscheck_sdk.our_bodies(case)
-            self.assertEqual(signer_body, reference_body)
-            self.assertTrue(crosscheck_sdk.verifies(case, signer_body))
+            bodies = crosscheck_sdk.our_bodies(case)
+            self.assertEqual(2 if case["trigger"] is case["legs"] is None else 1, len(bodies))
+            self.assertEqual(1, len({repr(body) for _, body in bodies}))  # both paths alike
+            self.assertTrue(all(crosscheck_sdk.verifies(case, body) for _, body in bodies))
             chains.add(case["chain_id"]), sides.add(case["side"]), types.add(case["type"])
-        self.assertEqual((chains, sides, types), ({"SN_MAIN", "SN_SEPOLIA"}, {"BUY", "SELL"}, {"LIMIT", "MARKET"}))
+            legs.update(bodies[0][1].keys() & {"takeProfit", "stopLoss"})
+        expected = ({"SN_MAIN", "SN_SEPOLIA"}, {"BUY", "SELL"}, {"LIMIT", "MARKET", "CONDITIONAL"},
+                    {"takeProfit", "stopLoss"})
+        self.assertEqual(expected, (chains, sides, types, legs))
 
     def test_a_tampered_body_does_not_verify(self):
         rng = random.Random(6)
         case = crosscheck_sdk.random_case(rng, 0, crosscheck_sdk.random_market(rng, 0))
-        body, _ = crosscheck_sdk.our_bodies(case)
+        [_, (_, body)] = crosscheck_sdk.our_bodies(dict(case, trigger=None, legs=None))
         body["nonce"] = str(int(body["nonce"]) % 2 ** 31 + 1)
         self.assertFalse(crosscheck_sdk.verifies(case, body))
 
