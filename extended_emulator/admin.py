@@ -88,7 +88,8 @@ async def post_step_market(request: web.Request) -> web.Response:
 async def post_http_fault(request: web.Request) -> web.Response:
     body = await _object_body(request)
     emulator_of(request).faults.http(status=body.get("status"), count=int(body.get("count", 1)),
-                                     delay=float(body.get("delay", 0)), path_prefix=body.get("pathPrefix"))
+                                     delay=float(body.get("delay", 0)), path_prefix=body.get("pathPrefix"),
+                                     after_processing=bool(body.get("afterProcessing", False)))
     return ok({})
 
 

@@ -15,7 +15,7 @@ from .accounts import FeeRates
 from .clock import Clock
 from .errors import ApiError
 from .exchange import Exchange
-from .faults import Faults
+from .faults import Faults, HttpFault
 from .ledger import ledger_of
 from .market_makers import MarketMakers
 from .markets import Market, with_trading_overrides
@@ -24,6 +24,7 @@ from .streams import StreamHub
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_emulator"
+_FAULT_AFTER_PROCESSING = "emulator.fault_after_processing"  # request key: the answer is replaced
 
 
 class RateLimiter:
@@ -158,7 +159,9 @@ class Emulator:
                 early = await self._gatekeep(request)
                 if early is not None:
                     return early
-            return await handler(request)
+            response = await handler(request)
+            fault = request.get(_FAULT_AFTER_PROCESSING)
+            return response if fault is None else await self._apply_http_fault(fault, response)
         except ApiError as err:
             return error_response(err)
         except web.HTTPException as exc:
@@ -177,12 +180,22 @@ class Emulator:
         if not self.rate_limiter.allow(request.remote or "?"):
             return error_response(ApiError(errors.RATE_LIMITED, "Rate limit exceeded", 429))
         fault = self.faults.take_http_fault(request.path)
-        if fault is not None:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.status is not None:
-                return error_response(ApiError(fault.status, "Injected fault", fault.status))
-        return None
+        if fault is None:
+            return None
+        if fault.after_processing:
+            request[_FAULT_AFTER_PROCESSING] = fault
+            return None
+        return await self._apply_http_fault(fault, None)
+
+    @staticmethod
+    async def _apply_http_fault(fault: HttpFault, response: Optional[web.StreamResponse]
+                                ) -> Optional[web.StreamResponse]:
+        """The fault's delay, then its error answer (or ``response``, the normal answer, when it has no status)."""
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            return error_response(ApiError(fault.status, "Injected fault", fault.status))
+        return response
 
     # ----- in-process control API ----------------------------------------------------
     def add_account(self, api_key: str, stark_public_key: int, vault: int, balance: Decimal = Decimal("10000"),

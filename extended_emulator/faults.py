@@ -16,6 +16,7 @@ class HttpFault:
     status: Optional[int]  # None = answer normally (after the delay)
     delay: float
     path_prefix: Optional[str]
+    after_processing: bool = False  # the request is handled (an order placed...), then its answer is replaced
 
     def applies_to(self, path: str) -> bool:
         return self.path_prefix is None or path.startswith(self.path_prefix)
@@ -32,10 +33,12 @@ class Faults:
 
     # ----- REST ---------------------------------------------------------------------
     def http(self, status: Optional[int] = 503, count: int = 1, delay: float = 0.0,
-             path_prefix: Optional[str] = None) -> None:
+             path_prefix: Optional[str] = None, after_processing: bool = False) -> None:
         """The next ``count`` REST requests (optionally under ``path_prefix``) answer
-        ``status`` (429/500/503/...) and/or are delayed by ``delay`` seconds."""
-        self._http.extend(HttpFault(status, delay, path_prefix) for _ in range(count))
+        ``status`` (429/500/503/...) and/or are delayed by ``delay`` seconds. With ``after_processing``
+        the request is first handled as usual (an order is placed, a cancel done) and only its answer is
+        replaced: the exchange acted, the client is told it failed."""
+        self._http.extend(HttpFault(status, delay, path_prefix, after_processing) for _ in range(count))
 
     def take_http_fault(self, path: str) -> Optional[HttpFault]:
         for index, fault in enumerate(self._http):

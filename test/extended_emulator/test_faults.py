@@ -28,6 +28,20 @@ class HttpFaultTest(EmulatorTestCase):
         self.assertEqual(200, status)
         self.assertGreaterEqual(time.monotonic() - started, 0.3)
 
+    async def test_fault_after_processing_places_the_order_and_answers_the_error(self):
+        self.emu.faults.http(status=503, path_prefix="/api/v1/user/order", after_processing=True)
+        body = self.order("BUY", "0.001", "96000.0")
+        status, answer = await self.place(body)
+        self.assertEqual((503, 503), (status, answer["error"]["code"]))
+        status, found = await self.rest("GET", f"/api/v1/user/orders/external/{body['id']}", KEY_A)
+        self.assertEqual((200, ["NEW"]), (status, [order["status"] for order in found["data"]]))
+        self.emu.faults.http(status=500, path_prefix="/api/v1/user/order", after_processing=True)
+        status, _ = await self.rest("DELETE", "/api/v1/user/order", KEY_A, params={"externalId": body["id"]})
+        self.assertEqual(500, status)
+        status, found = await self.rest("GET", f"/api/v1/user/orders/external/{body['id']}", KEY_A)
+        self.assertEqual(["CANCELLED"], [order["status"] for order in found["data"]])
+        self.assertEqual(0, self.emu.faults.pending_http)
+
 
 class StreamFaultTest(EmulatorTestCase):
     async def test_drop_by_path_prefix(self):

@@ -377,6 +377,28 @@ class RestFaultTests(FaultTestCase):
         await self.wait_in_sync()
         self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
 
+    async def test_order_placed_but_answered_503_is_kept_and_filled_once(self):
+        """Extended places the order, then answers 503 (a degraded gateway): the outcome is unknown, not a refusal,
+        so the order stays tracked, is found by its external id (or named by the stream) with its exchange id, and
+        its fill is counted once; no failure event. A cancel that is done but answered 500 ends CANCELLED too."""
+        self.emu.faults.http(status=503, path_prefix="/api/v1/user/order", after_processing=True)
+        price = self.best(is_ask=False) + Decimal("0.1")
+        oid = self.limit(True, QTY, price)
+        await self.wait_ledger_status(oid, "NEW")
+        await wait_until(lambda: (self.connector.in_flight_orders.get(oid) is not None
+                                  and self.connector.in_flight_orders[oid].exchange_order_id), message="exchange id")
+        self.assertEqual(0, self.emu.faults.pending_http)
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
+        self.mm_trade("SELL", QTY, price)
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), message="completed")
+        resting, _ = await self.resting_buy()
+        self.emu.faults.http(status=500, path_prefix="/api/v1/user/order", after_processing=True)
+        self.connector.cancel(PAIR, resting)
+        await wait_until(lambda: self.event_log(MarketEvent.OrderCancelled), message="cancelled")
+        self.assertEqual("CANCELLED", self.ledger_order(resting)["status"])
+        await self.wait_in_sync()
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
+
     async def test_order_post_lost_before_reaching_the_exchange_fails_within_seconds(self):
         """The order POST never reaches the exchange (the connection fails first): the order stays tracked while
         its fate is unknown, is looked up by its external id a few times within seconds (not only at the 2-minute
