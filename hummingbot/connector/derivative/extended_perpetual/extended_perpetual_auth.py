@@ -14,7 +14,7 @@ class ExtendedPerpetualAuth(AuthBase):
         self._api_key = api_key
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(api_key=***{self._api_key[-4:] if len(self._api_key) >= 8 else ''})"
+        return f"{type(self).__name__}(api_key=***)"
 
     async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
         headers = dict(request.headers or {})

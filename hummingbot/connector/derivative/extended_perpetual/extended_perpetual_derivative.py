@@ -69,6 +69,7 @@ STATUS_POLL_RETRY_INITIAL = 1.0
 # one (Hummingbot's not-found limit is reached), it fails, instead of waiting minutes for the long status polls.
 UNANSWERED_ORDER_LOOKUP_DELAYS = (1.0, 2.0, 4.0, 8.0)
 STATUS_POLL_RETRY_MAX = 30.0
+BALANCE_ITEM = "balance"  # the account's balance, as an item of the stream's precedence (positions: their pair)
 STATUS_REJECTED = "REJECTED"
 STATUSES_WITH_REASON = frozenset({STATUS_REJECTED, "CANCELLED", "EXPIRED"})
 
@@ -151,6 +152,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._funding_poll_due: Optional[float] = None
         self._reconcile_task: Optional[asyncio.Task] = None
         self._status_poll_failures = 0
+        # Precedence of the stream: updates are numbered; a REST answer is dropped for an item (the balance, a pair's
+        # position) that the stream updated after the request started.
+        self._stream_updates = 0
+        self._last_stream_update: Dict[str, int] = {}
         self.real_time_balance_update = True
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
 
@@ -728,15 +733,16 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._status_poll_failures = 0
 
     async def _update_balances(self):
+        started = self._stream_updates
         try:
-            data = await self._private_get(CONSTANTS.BALANCE_PATH_URL)
+            balance = messages.parse_balance(await self._private_get(CONSTANTS.BALANCE_PATH_URL))
+            collateral, total, available = balance.collateral, balance.equity, balance.available_for_trade
         except messages.ExtendedAPIError as error:
             if not error.is_not_found:
                 raise
-            self._set_balance(self._default_collateral(), Decimal("0"), Decimal("0"))
-            return
-        balance = messages.parse_balance(data)
-        self._set_balance(balance.collateral, balance.equity, balance.available_for_trade)
+            collateral, total, available = self._default_collateral(), Decimal("0"), Decimal("0")  # 404: zero
+        if not self._streamed_since(BALANCE_ITEM, started):
+            self._set_balance(collateral, total, available)
 
     def _set_balance(self, collateral: str, total: Decimal, available: Decimal):
         for asset in [asset for asset in self._account_balances if asset != collateral]:
@@ -746,14 +752,22 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._account_available_balances[collateral] = available
 
     async def _update_positions(self):
+        started = self._stream_updates
         data = await self._private_get(CONSTANTS.POSITIONS_PATH_URL)
-        self._apply_positions(messages.parse_list(data, messages.parse_position), is_snapshot=True)
+        self._apply_positions(messages.parse_list(data, messages.parse_position), is_snapshot=True,
+                              rest_request_started=started)
 
-    def _apply_positions(self, positions: List[messages.AccountPosition], is_snapshot: bool):
+    def _apply_positions(self, positions: List[messages.AccountPosition], is_snapshot: bool,
+                         rest_request_started: Optional[int] = None):
+        """Sets the positions (a snapshot removes those it lacks). From REST (``rest_request_started``), a pair the
+        stream updated after the request started is left as the stream made it."""
+        def is_stale(pair: str) -> bool:
+            return rest_request_started is not None and self._streamed_since(pair, rest_request_started)
+
         seen = set()
         for position in positions:
             pair = self._pair_for(position.market)
-            if pair is None:
+            if pair is None or is_stale(pair):
                 continue
             key = self._perpetual_trading.position_key(pair, self._position_side(position))
             seen.add(key)
@@ -767,8 +781,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 unrealized_pnl=position.unrealised_pnl, entry_price=position.open_price,
                 amount=position.signed_size, leverage=position.leverage))
         if is_snapshot:
-            for key in [key for key in self.account_positions if key not in seen]:
-                self._perpetual_trading.remove_position(key)
+            for key, position in list(self.account_positions.items()):
+                if key not in seen and not is_stale(position.trading_pair):
+                    self._perpetual_trading.remove_position(key)
 
     @staticmethod
     def _position_side(position: messages.AccountPosition) -> PositionSide:
@@ -1025,10 +1040,24 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _process_balance_message(self, message: messages.StreamMessage):
         for balance in message.items:
+            self._note_stream_update(BALANCE_ITEM)
             self._set_balance(balance.collateral, balance.equity, balance.available_for_trade)
 
     def _process_position_message(self, message: messages.StreamMessage):
+        pairs = {self._pair_for(position.market) for position in message.items}
+        if message.is_snapshot:
+            pairs.update(position.trading_pair for position in self.account_positions.values())
+        for pair in pairs - {None}:
+            self._note_stream_update(pair)
         self._apply_positions(list(message.items), is_snapshot=message.is_snapshot)
+
+    def _note_stream_update(self, item: str):
+        self._stream_updates += 1
+        self._last_stream_update[item] = self._stream_updates
+
+    def _streamed_since(self, item: str, rest_request_started: int) -> bool:
+        """Whether the stream updated the item after a REST request that started at ``rest_request_started``."""
+        return self._last_stream_update.get(item, 0) > rest_request_started
 
     def _process_funding_message(self, message: messages.StreamMessage):
         self._on_funding_applied()

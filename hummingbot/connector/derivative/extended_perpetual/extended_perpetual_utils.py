@@ -1,8 +1,12 @@
 """Configuration of the Extended connector: the KEYS config maps (mainnet and testnet), default fees, and the
 validation of credentials shared by the config maps and the derivative's constructor.
 
-A bad value is refused with a message naming the field, never showing the value.
+A bad value is refused with a message naming the field, never showing the value. Hummingbot stores the secret
+fields encrypted (``conf/connectors/<name>.yml``) and validates the file before decrypting it: an encrypted value
+is accepted as it is, and checked once decrypted (Hummingbot assigns the clear value, validated, at log-in).
 """
+import binascii
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Optional
@@ -35,6 +39,8 @@ PUBLIC_KEY_SUFFIX = "stark_public_key"
 VAULT_SUFFIX = "vault_id"
 EXPIRY_DAYS_SUFFIX = "limit_order_expiry_days"
 SLIPPAGE_SUFFIX = "market_order_slippage"
+SECRET_SUFFIXES = (API_KEY_SUFFIX, PRIVATE_KEY_SUFFIX, PUBLIC_KEY_SUFFIX, VAULT_SUFFIX)
+_ENCRYPTED_PREFIX = binascii.hexlify(b'{"').decode()
 
 
 def _text(value: Any) -> str:
@@ -43,6 +49,17 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value).strip()
+
+
+def is_encrypted(value: Any) -> bool:
+    """Whether a value is Hummingbot's encrypted form of a secret (the hex of a v3 key-file JSON)."""
+    text = _text(value)
+    if not text.startswith(_ENCRYPTED_PREFIX):
+        return False
+    try:
+        return "crypto" in json.loads(binascii.unhexlify(text))
+    except (ValueError, TypeError):
+        return False
 
 
 def parse_api_key(value: Any, field_name: str) -> str:
@@ -138,6 +155,8 @@ class ExtendedPerpetualConfigMapBase(BaseConnectorConfigMap):
     @classmethod
     def _validate_field(cls, value: Any, info: ValidationInfo) -> Any:
         name = info.field_name
+        if name.endswith(SECRET_SUFFIXES) and is_encrypted(value):
+            return _text(value)
         if name.endswith(API_KEY_SUFFIX):
             return parse_api_key(value, name)
         if name.endswith(PRIVATE_KEY_SUFFIX):
@@ -160,7 +179,8 @@ class ExtendedPerpetualConfigMapBase(BaseConnectorConfigMap):
         private_name = next((n for n in values if n.endswith(PRIVATE_KEY_SUFFIX)), None)
         public_name = next((n for n in values if n.endswith(PUBLIC_KEY_SUFFIX)), None)
         private_value, public_value = values.get(private_name), values.get(public_name)
-        if _text(private_value) and _text(public_value):
+        pair = (private_value, public_value)
+        if all(map(_text, pair)) and not any(map(is_encrypted, pair)):  # encrypted: checked once decrypted
             check_key_pair(parse_stark_private_key(private_value, private_name),
                            parse_stark_public_key(public_value, public_name), private_name, public_name)
         return self

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from aioresponses import aioresponses
-from aioresponses.core import RequestCall
+from aioresponses.core import CallbackResult, RequestCall
 from bidict import bidict
 from yarl import URL
 
@@ -1001,6 +1001,48 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         params = dict(next(iter(mock_api.requests[("GET", key)] for method, key in mock_api.requests
                                 if "funding" in str(key)))[0].kwargs["params"])
         self.assertIn("fromTime", params)
+
+    @staticmethod
+    def position_item(size: str, side: str = "LONG") -> Dict[str, Any]:
+        return {"id": 1, "accountId": 1, "market": "BTC-USD", "side": side, "leverage": "5", "size": size,
+                "value": "1", "openPrice": "10000", "markPrice": "10000", "margin": "1", "unrealisedPnl": "0",
+                "realisedPnl": "0", "createdTime": ORDER_TS_MS, "updatedTime": ORDER_TS_MS}
+
+    def answer_after_stream(self, stream_message: Dict[str, Any], rest_data: Any) -> Callable:
+        """An aioresponses callback: the stream message arrives while the REST request is under way."""
+        async def callback(url, **kwargs):
+            await self.exchange._process_account_message(messages.parse_stream_message(stream_message))
+            return CallbackResult(body=ok(rest_data))
+        return callback
+
+    @aioresponses()
+    async def test_positions_answer_older_than_a_stream_update_does_not_erase_the_position(self, mock_api):
+        """The positions request leaves before an order fills; the stream reports the new position while the request
+        is under way; the answer (no position) must not erase it, and a later answer applies as usual."""
+        url = regex(web_utils.private_rest_url(CONSTANTS.POSITIONS_PATH_URL))
+        fill = {"type": "POSITION", "data": {"positions": [self.position_item("0.5")]}, "ts": ORDER_TS_MS, "seq": 4}
+        mock_api.get(url, callback=self.answer_after_stream(fill, []))
+        await self.exchange._update_positions()
+        self.assertEqual(Decimal("0.5"), self.exchange.account_positions[self.pair].amount)
+        mock_api.get(url, body=ok([self.position_item("0.7")]))
+        await self.exchange._update_positions()
+        self.assertEqual(Decimal("0.7"), self.exchange.account_positions[self.pair].amount)
+        mock_api.get(url, body=ok([]))
+        await self.exchange._update_positions()
+        self.assertEqual({}, self.exchange.account_positions)
+
+    @aioresponses()
+    async def test_balance_answer_older_than_a_stream_update_is_dropped(self, mock_api):
+        url = web_utils.private_rest_url(CONSTANTS.BALANCE_PATH_URL)
+        streamed = dict(self.usd_balance(), equity="8", availableForTrade="3")
+        message = {"type": "BALANCE", "data": {"balance": streamed}, "ts": ORDER_TS_MS, "seq": 4}
+        mock_api.get(url, callback=self.answer_after_stream(message, self.usd_balance()))
+        await self.exchange._update_balances()
+        self.assertEqual((Decimal("8"), Decimal("3")),
+                         (self.exchange.get_balance("USD"), self.exchange.available_balances["USD"]))
+        mock_api.get(url, body=ok(self.usd_balance()))
+        await self.exchange._update_balances()
+        self.assertEqual(Decimal("10"), self.exchange.available_balances["USD"])
 
     async def test_a_position_in_a_market_that_stopped_trading_stays_reported(self):
         """ETH-USD becomes DISABLED: it leaves the tradable pairs, but the account's ETH position is still there and

@@ -1,11 +1,21 @@
+import binascii
+import json
 import logging
+import tempfile
 import unittest
 from decimal import Decimal
+from pathlib import Path
 
 import fast_stark_crypto
 from pydantic import ValidationError
 
-from hummingbot.client.config.config_helpers import ClientConfigAdapter
+from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+from hummingbot.client.config.config_helpers import (
+    ClientConfigAdapter,
+    load_connector_config_map_from_file,
+    save_to_yml,
+)
+from hummingbot.client.config.security import Security
 from hummingbot.client.settings import AllConnectorSettings
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_utils as utils
 
@@ -136,6 +146,47 @@ class ConfigValidationTests(unittest.TestCase):
         for text in (repr(config), str(config)):
             self.assertNotIn(API_KEY, text)
             self.assertNotIn(PRIVATE_KEY[2:], text)
+
+
+class EncryptedConfigFileTests(unittest.TestCase):
+    """``connect`` saves the secret fields encrypted; a restart validates the file before decrypting it."""
+
+    def setUp(self):
+        self.previous_manager = Security.secrets_manager
+        Security.secrets_manager = ETHKeyFileSecretManger("a-password")
+        self.addCleanup(setattr, Security, "secrets_manager", self.previous_manager)
+        self.folder = Path(tempfile.mkdtemp())
+
+    def connect(self, config_map_class, prefix: str) -> Path:
+        adapter = ClientConfigAdapter(config_map_class.model_construct())
+        for suffix, value in (("api_key", API_KEY), ("stark_private_key", PRIVATE_KEY),
+                              ("stark_public_key", PUBLIC_KEY), ("vault_id", VAULT)):
+            setattr(adapter, f"{prefix}_{suffix}", value)  # as the prompts do, validated
+        path = self.folder / f"{prefix}.yml"
+        save_to_yml(path, adapter)  # as Security.update_secure_config does
+        return path
+
+    def test_restart_loads_and_decrypts_the_saved_keys(self):
+        for config_map_class, prefix in ((utils.ExtendedPerpetualConfigMap, "extended_perpetual"),
+                                         (utils.ExtendedPerpetualTestnetConfigMap, "extended_perpetual_testnet")):
+            path = self.connect(config_map_class, prefix)
+            stored = path.read_text()
+            for secret in (API_KEY, PRIVATE_KEY[2:], PUBLIC_KEY[2:]):
+                self.assertNotIn(secret, stored)
+            loaded = load_connector_config_map_from_file(path)  # as Security.decrypt_connector_config does
+            self.assertEqual(API_KEY, getattr(loaded, f"{prefix}_api_key").get_secret_value())
+            self.assertEqual(PRIVATE_KEY, getattr(loaded, f"{prefix}_stark_private_key").get_secret_value())
+            self.assertEqual(PUBLIC_KEY, getattr(loaded, f"{prefix}_stark_public_key").get_secret_value())
+            self.assertEqual(VAULT, getattr(loaded, f"{prefix}_vault_id").get_secret_value())
+
+    def test_typed_values_that_are_not_a_key_file_are_still_checked(self):
+        adapter = ClientConfigAdapter(utils.ExtendedPerpetualConfigMap.model_construct())
+        json_hex = binascii.hexlify(json.dumps({"version": 3, "note": "x" * 40}).encode()).decode()
+        with self.assertRaises(Exception) as context:
+            adapter.extended_perpetual_stark_private_key = json_hex  # hex of JSON, but no key file
+        self.assertIn("curve order", str(context.exception))
+        self.assertFalse(utils.is_encrypted(PRIVATE_KEY))
+        self.assertTrue(utils.is_encrypted(Security.secrets_manager.encrypt_secret_value("x", PRIVATE_KEY)))
 
 
 class CredentialsTests(unittest.TestCase):
