@@ -50,8 +50,11 @@ class Emulator:
                  pong_timeout: float = 10.0, rate_limit_per_minute: int = 1000,
                  mm_interval: Optional[float] = 1.0, clock_start_ms: Optional[int] = None,
                  frozen_clock: bool = False, markets: Optional[Dict[str, Market]] = None,
-                 funding_fee_paid_positive: bool = True, time_tick: float = 1.0):
+                 funding_fee_paid_positive: bool = True, time_tick: float = 1.0,
+                 rest_trades_external_order_id: bool = True):
         self.seed, self.network = seed, network
+        # False: REST trades (GET /user/trades) leave out externalOrderId, which the doc says only the stream fills
+        self.rest_trades_external_order_id = rest_trades_external_order_id
         self.mm_interval, self.time_tick = mm_interval, time_tick
         self._initial_markets = markets
         self._clock_args = (clock_start_ms, frozen_clock)

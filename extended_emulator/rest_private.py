@@ -105,6 +105,8 @@ async def get_trades(request: web.Request) -> web.Response:
     trade_type = request.query.get("type", "").upper()
     data = [t for t in account.trades if (not wanted or t["market"] in wanted)
             and (not side or t["side"] == side) and (not trade_type or t["tradeType"] == trade_type)]
+    if not emulator_of(request).rest_trades_external_order_id:  # the doc's field table: stream only
+        data = [{key: value for key, value in t.items() if key != "externalOrderId"} for t in data]
     return paginate(request, data)
 
 

@@ -452,6 +452,72 @@ class RestFaultTests(FaultTestCase):
         self.assert_rest_budget(since)
 
 
+class RestTradesWithoutExternalIdTests(FaultTestCase):
+    """REST trades without ``externalOrderId``, as the API doc's field table has them (stream only): fills read over
+    REST are matched to their order by its exchange id."""
+
+    emulator_kwargs = {"rest_trades_external_order_id": False}
+
+    def keep_the_account_stream_down(self) -> asyncio.Event:
+        """Closes every account socket right after its snapshots until the returned event is set: no TRADE or
+        ORDER update reaches the connector on the stream."""
+        stop, seen = asyncio.Event(), set()
+
+        def close_new_sockets():
+            for connection in self.emu.hub.matching("account"):
+                if id(connection) not in seen:  # its snapshots are already queued: close it right after them
+                    seen.add(id(connection))
+                    connection.queue.put_nowait(None)
+
+        async def keep_closing():
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+                close_new_sockets()
+        close_new_sockets()  # the open socket now: nothing queued after this reaches the connector
+        task = asyncio.ensure_future(keep_closing())
+        self.addAsyncCleanup(asyncio.wait_for, task, 5)
+        self.addCleanup(stop.set)
+        return stop
+
+    async def test_fill_of_an_order_whose_creation_answer_was_lost_is_recovered_over_rest(self):
+        """A market order is placed, its answer lost, and it fills while the account stream is away: the look-up by
+        external id finds it FILLED, and its fill, read over REST, is counted once (not "completed with 0 filled")."""
+        real_call = RESTConnection.call
+        lost = []
+
+        async def lose_the_order_answer(connection, request, *args, **kwargs):
+            response = await real_call(connection, request, *args, **kwargs)
+            if request.method.name == "POST" and str(request.url).endswith("/user/order") and not lost:
+                lost.append(request.url)
+                raise ConnectionResetError("connection reset after the request was sent")
+            return response
+
+        stream_down = self.keep_the_account_stream_down()
+        with mock.patch.object(RESTConnection, "call", lose_the_order_answer):
+            oid = self.market(True, QTY)
+            await self.wait_ledger_status(oid, "FILLED")
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), timeout=15, message="completed")
+        stream_down.set()
+        self.assertEqual([QTY], [event.amount for event in self.fills() if event.order_id == oid])
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
+        await self.wait_in_sync()
+
+    async def test_cancel_of_an_order_filled_while_the_stream_was_away_completes_it(self):
+        """An order fills while the account stream is away; the strategy cancels it again and again: each cancel is
+        answered "not found", the order is looked up, found FILLED, and completes with its fill (never FAILED)."""
+        oid, price = await self.resting_buy()
+        stream_down = self.keep_the_account_stream_down()
+        self.mm_trade("SELL", QTY, price)
+        await self.wait_ledger_status(oid, "FILLED")
+        for _ in range(4):  # faster than the stream comes back; Hummingbot fails an order after 3 "not found"
+            self.connector.cancel(PAIR, oid)
+        await wait_until(lambda: self.event_log(MarketEvent.BuyOrderCompleted), timeout=15, message="completed")
+        stream_down.set()
+        self.assertEqual([QTY], [event.amount for event in self.fills() if event.order_id == oid])
+        self.assertEqual([], self.event_log(MarketEvent.OrderFailure))
+        await self.wait_in_sync()
+
+
 class RestartFaultTests(FaultTestCase):
 
     async def test_emulator_restart_mid_trading(self):

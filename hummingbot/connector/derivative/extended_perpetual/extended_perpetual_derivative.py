@@ -710,9 +710,20 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return len(known)
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
-        """Cancel one order by its external id (the client order id). Extended cancels asynchronously."""
-        await self._api_delete(path_url=CONSTANTS.ORDER_PATH_URL, params={"externalId": order_id},
-                               is_auth_required=True)
+        """Cancel one order by its external id (the client order id). Extended cancels asynchronously.
+
+        "Not found" usually means the order is no longer open (filled, cancelled or expired while the stream was
+        away): it is looked up instead of being counted towards "lost" as Hummingbot's cancel handling would (only
+        the look-up's own "not found" counts)."""
+        try:
+            await self._api_delete(path_url=CONSTANTS.ORDER_PATH_URL, params={"externalId": order_id},
+                                   is_auth_required=True)
+        except messages.ExtendedAPIError as error:
+            if not error.is_not_found:
+                raise
+            self.logger().info(f"Extended has no open order {order_id} to cancel: looking its status up.")
+            await self._update_orders_with_error_handler([tracked_order], self._handle_update_error_for_active_order)
+            return False
         return True
 
     # ------------------------------------------------------------------------------------------ REST status
@@ -842,6 +853,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _order_update(self, item: messages.AccountOrder, order: InFlightOrder) -> OrderUpdate:
         new_state = CONSTANTS.ORDER_STATE[item.status]
+        if order.exchange_order_id is None:
+            # Now, not when Hummingbot's tracker applies the update (it first waits up to 5 s for the fills): REST
+            # trades may lack externalOrderId, and the fill look-up below then matches them by this id.
+            order.update_exchange_order_id(item.order_id)
         if new_state == OrderState.FILLED and order.executed_amount_base < order.amount:
             safe_ensure_future(self._fetch_fills_if_missing(order))
         return OrderUpdate(

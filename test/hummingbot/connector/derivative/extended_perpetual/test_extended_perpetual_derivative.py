@@ -421,8 +421,11 @@ class ExtendedPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetua
     def configure_order_not_found_error_cancelation_response(
             self, order: InFlightOrder, mock_api: aioresponses,
             callback: Optional[Callable] = lambda *args, **kwargs: None):
+        """Extended has no open order of that id: the connector looks it up, and it is not found there either."""
         url = self.cancel_url(order)
-        mock_api.delete(url, status=404, body=error(404, "Order not found"), callback=callback)
+        mock_api.delete(url, status=404, body=error(404, "Order not found"))
+        mock_api.get(self.external_order_url(order), status=404, body=error(404, "Order not found"))
+        mock_api.get(self.history_url, body=ok([]), callback=callback)
         return url
 
     def configure_one_successful_one_erroneous_cancel_all_response(
