@@ -611,7 +611,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         order_signer, market = spec.order_signer, spec.market
         if order_signer is None:
             raise ValueError("Extended credentials are not configured: orders cannot be signed.")
-        reduce_only = position_action is _CLOSE
+        # On a REDUCE_ONLY market, an order that reduces the position is sent reduce-only whatever its position action:
+        # in ONEWAY mode Hummingbot's executors close positions with OPEN orders of the opposite side.
+        reduce_only = position_action is _CLOSE or (market.reduce_only
+                                                    and self._reduces_position(trading_pair, trade_type, amount))
         if order_type is _MARKET:
             price = self._market_order_price(spec, trade_type)
             (wire_type, time_in_force), expiry_ms = _MARKET_WIRE, IOC_EXPIRY_MS
@@ -684,6 +687,13 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if not mark.is_finite() or mark <= 0:
             raise ValueError(f"The {trading_pair} mark price is unknown: the market order cannot be bounded.")
         return mark
+
+    def _reduces_position(self, trading_pair: str, trade_type: TradeType, amount: Decimal) -> bool:
+        """Whether the order only reduces the pair's position (opposite side, not larger than the position)."""
+        held = sum((position.amount for position in self.account_positions.values()
+                    if position.trading_pair == trading_pair), Decimal("0"))
+        signed_amount = amount if trade_type == TradeType.BUY else -amount
+        return held * signed_amount < 0 and amount <= abs(held)
 
     def _check_local_limits(self, order_id: str, spec: MarketSpec, reduce_only: bool):
         """The market's status and its open-order limit (the signer checks the order itself against the market)."""

@@ -650,11 +650,12 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
                     order_id: str = "HBOT-B1") -> Optional[Dict[str, Any]]:
         """Run the creation; returns the POSTed body, or None when nothing was sent."""
         url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL)
+        sent_before = len(mock_api.requests.get(("POST", URL(url)), []))
         mock_api.post(url, body=ok({"id": 555, "externalId": order_id}))
         await self.exchange._create_order(side, order_id, self.pair, Decimal(amount), order_type, price,
                                           position_action=action)
         await asyncio.sleep(0)
-        calls = mock_api.requests.get(("POST", URL(url)), [])
+        calls = mock_api.requests.get(("POST", URL(url)), [])[sent_before:]
         return json.loads(calls[0].kwargs["data"]) if calls else None
 
     async def feed(self, *stream_messages):
@@ -779,6 +780,20 @@ class ExtendedPerpetualTradingTests(IsolatedAsyncioWrapperTestCase):
         self.assertIn("REDUCE_ONLY", self.failures.event_log[0].error_message)
         body = await self.place(mock_api, action=PositionAction.CLOSE, order_id="HBOT-B2")
         self.assertTrue(body["reduceOnly"])
+
+    @aioresponses()
+    async def test_reduce_only_market_accepts_oneway_closes_sent_as_open_orders(self, mock_api):
+        """Hummingbot's PositionExecutor closes a long in ONEWAY mode with an OPEN-action SELL: on a REDUCE_ONLY market
+        it is sent reduce-only; a sell larger than the position, or a buy adding to it, is still refused."""
+        self.prepare_market(market_item(status="REDUCE_ONLY"))
+        self.exchange._perpetual_trading.set_position(self.pair, Position(
+            self.pair, PositionSide.LONG, Decimal("0"), Decimal("10000"), Decimal("2"), Decimal("5")))
+        body = await self.place(mock_api, side=TradeType.SELL, amount="2", action=PositionAction.OPEN,
+                                order_id="HBOT-S1")
+        self.assertTrue(body["reduceOnly"])
+        self.assertIsNone(await self.place(mock_api, side=TradeType.SELL, amount="3", order_id="HBOT-S2"))
+        self.assertIsNone(await self.place(mock_api, side=TradeType.BUY, amount="1", order_id="HBOT-B3"))
+        self.assertEqual(2, len(self.failures.event_log))
 
     def sign_limit_buy(self, order_id: str) -> Dict[str, Any]:
         return self.exchange._signed_order_body(order_id, self.pair, Decimal("1"), TradeType.BUY, OrderType.LIMIT,
