@@ -1,8 +1,8 @@
 """A Hummingbot V2 script that walks one perpetual through a full trading life on Extended.
 
 It is what the README's main command runs against the local emulator, but it is an ordinary V2 script: copy it
-into a Hummingbot ``scripts/`` folder and start it with ``start --script extended_demo.py`` to run it anywhere
-(mind the order size on a real account).
+into a Hummingbot ``scripts/`` folder before starting Hummingbot, then ``create --v2-config extended_demo`` and
+``start --v2 conf_extended_demo_1.yml`` run it anywhere (mind the order size on a real account).
 
 Steps, one per tick once the previous one has settled:
  1. a LIMIT buy below the book and a LIMIT_MAKER (post-only) sell above it, both resting;
