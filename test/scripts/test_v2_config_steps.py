@@ -54,4 +54,3 @@ class V2ConfigStepsTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual("ExtendedDemo", strategy_class.__name__)
         self.assertEqual(("ETH-USD", "extended_perpetual_testnet"), (config.trading_pair, config.connector_name))
         self.assertEqual({"extended_perpetual_testnet": {"ETH-USD"}}, dict(strategy_class.markets))
-
